@@ -1,0 +1,313 @@
+# -*- coding: utf-8 -*-
+# Copyright: multicluster.canary contributors
+# Apache License 2.0 (see LICENSE)
+"""Connections to a Karmada control plane and its member clusters.
+
+One :class:`Fleet` holds a client for the Karmada API server and, on demand,
+one client per member cluster, reached either through Karmada's cluster proxy
+(``/apis/cluster.karmada.io/v1alpha1/clusters/NAME/proxy``) or through a
+kubeconfig context per member.  :meth:`Fleet.run` calls a function for many
+members at once, so a stage across N clusters costs about one round trip.
+
+Authentication is kubernetes.core's own (``K8S_AUTH_*`` variables, kubeconfig,
+in-cluster): this file only adds member addressing, a small REST layer that
+needs no API discovery, and concurrency.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+try:
+    import kubernetes
+    from kubernetes.client.rest import ApiException
+
+    HAS_KUBERNETES = True
+    KUBERNETES_IMPORT_ERROR = None
+except ImportError as e:  # pragma: no cover - reported by the module
+    HAS_KUBERNETES = False
+    KUBERNETES_IMPORT_ERROR = e
+    ApiException = Exception
+
+try:
+    from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (
+        _create_auth_spec,
+        _create_configuration,
+        _create_headers,
+    )
+
+    HAS_K8S_CORE = True
+except ImportError:  # pragma: no cover - reported by the module
+    HAS_K8S_CORE = False
+    AUTH_ARG_SPEC = {}
+
+CLUSTER_PROXY = "/apis/cluster.karmada.io/v1alpha1/clusters/{0}/proxy"
+FIELD_MANAGER = "multicluster.canary"
+
+
+class FleetError(Exception):
+    """An error worth showing to the user as it is (it never carries secrets)."""
+
+
+class Kind(object):
+    """Where a kind lives in the API, enough to build its paths without discovery."""
+
+    def __init__(self, group, version, plural, kind, namespaced=True):
+        self.group = group
+        self.version = version
+        self.plural = plural
+        self.kind = kind
+        self.namespaced = namespaced
+
+    @property
+    def api_version(self):
+        return "{0}/{1}".format(self.group, self.version) if self.group else self.version
+
+    def path(self, namespace=None, name=None, subresource=None):
+        base = "/apis/{0}/{1}".format(self.group, self.version) if self.group else "/api/" + self.version
+        if self.namespaced and namespace:
+            base += "/namespaces/" + namespace
+        base += "/" + self.plural
+        if name:
+            base += "/" + name
+            if subresource:
+                base += "/" + subresource
+        return base
+
+    def __repr__(self):
+        return "Kind({0}, {1})".format(self.api_version, self.kind)
+
+
+KINDS = dict(
+    (k.kind, k)
+    for k in (
+        Kind("", "v1", "namespaces", "Namespace", namespaced=False),
+        Kind("", "v1", "services", "Service"),
+        Kind("", "v1", "secrets", "Secret"),
+        Kind("", "v1", "configmaps", "ConfigMap"),
+        Kind("apps", "v1", "deployments", "Deployment"),
+        Kind("apps", "v1", "replicasets", "ReplicaSet"),
+        Kind("argoproj.io", "v1alpha1", "rollouts", "Rollout"),
+        Kind("networking.istio.io", "v1beta1", "virtualservices", "VirtualService"),
+        Kind("networking.istio.io", "v1beta1", "destinationrules", "DestinationRule"),
+        Kind("networking.istio.io", "v1beta1", "gateways", "Gateway"),
+        Kind("gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute"),
+        Kind("policy.karmada.io", "v1alpha1", "propagationpolicies", "PropagationPolicy"),
+        Kind("policy.karmada.io", "v1alpha1", "clusterpropagationpolicies", "ClusterPropagationPolicy", namespaced=False),
+        Kind("policy.karmada.io", "v1alpha1", "overridepolicies", "OverridePolicy"),
+        Kind("policy.karmada.io", "v1alpha1", "clusteroverridepolicies", "ClusterOverridePolicy", namespaced=False),
+        Kind("config.karmada.io", "v1alpha1", "resourceinterpretercustomizations",
+             "ResourceInterpreterCustomization", namespaced=False),
+        Kind("cluster.karmada.io", "v1alpha1", "clusters", "Cluster", namespaced=False),
+        Kind("work.karmada.io", "v1alpha2", "resourcebindings", "ResourceBinding"),
+        Kind("work.karmada.io", "v1alpha1", "works", "Work"),
+    )
+)
+
+
+def kind(name):
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise FleetError("unknown kind {0!r}; known kinds: {1}".format(name, ", ".join(sorted(KINDS))))
+
+
+def _api_message(exc):
+    """The API server's own message from an ApiException, without headers or bodies of requests."""
+    try:
+        body = json.loads(exc.body)
+        return "{0} ({1})".format(body.get("message", exc.reason), exc.status)
+    except Exception:
+        return "{0} ({1})".format(getattr(exc, "reason", exc), getattr(exc, "status", "?"))
+
+
+class Endpoint(object):
+    """One API server (the Karmada control plane or one member): get, list, apply, patch, delete."""
+
+    def __init__(self, name, api_client):
+        self.name = name
+        self.api = api_client
+
+    def _call(self, method, path, query=None, body=None, content_type=None):
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            return self.api.call_api(
+                path, method,
+                query_params=list((query or {}).items()),
+                header_params=headers,
+                body=body,
+                response_type="object",
+                auth_settings=["BearerToken"],
+                _return_http_data_only=True,
+                _preload_content=True,
+                _request_timeout=30,
+            )
+        except ApiException as e:
+            if getattr(e, "status", None) == 404 and method == "GET":
+                return None
+            raise FleetError("{0}: {1} {2}: {3}".format(self.name, method, path, _api_message(e)))
+        except Exception as e:  # connection refused, TLS errors, timeouts
+            raise FleetError("{0}: {1} {2}: {3}".format(self.name, method, path, e))
+
+    def get(self, k, namespace, name, subresource=None):
+        return self._call("GET", k.path(namespace, name, subresource))
+
+    def list(self, k, namespace=None, label_selector=None):
+        query = {"labelSelector": label_selector} if label_selector else None
+        found = self._call("GET", k.path(namespace), query=query)
+        return (found or {}).get("items", [])
+
+    def apply(self, k, obj, dry_run=False, field_manager=FIELD_MANAGER, force=True):
+        """Server-side apply; returns the object as the server has (or would have) it."""
+        meta = obj.get("metadata", {})
+        query = {"fieldManager": field_manager, "force": "true" if force else "false"}
+        if dry_run:
+            query["dryRun"] = "All"
+        return self._call("PATCH", k.path(meta.get("namespace"), meta["name"]), query=query,
+                          body=json.dumps(obj), content_type="application/apply-patch+yaml")
+
+    def patch(self, k, namespace, name, patch, subresource=None, dry_run=False,
+              content_type="application/merge-patch+json"):
+        query = {"dryRun": "All"} if dry_run else None
+        return self._call("PATCH", k.path(namespace, name, subresource), query=query,
+                          body=patch, content_type=content_type)
+
+    def delete(self, k, namespace, name, dry_run=False):
+        query = {"dryRun": "All"} if dry_run else None
+        try:
+            return self._call("DELETE", k.path(namespace, name), query=query)
+        except FleetError as e:
+            if "(404)" in str(e):
+                return None
+            raise
+
+
+class Fleet(object):
+    """The Karmada control plane and lazily built clients for its member clusters."""
+
+    def __init__(self, module, member_access="karmada_proxy", member_kubeconfig=None, member_contexts=None):
+        if not HAS_KUBERNETES:
+            raise FleetError("the python 'kubernetes' library is required: {0}".format(KUBERNETES_IMPORT_ERROR))
+        if not HAS_K8S_CORE:
+            raise FleetError("the kubernetes.core collection is required (pip install ansible, or "
+                             "ansible-galaxy collection install kubernetes.core)")
+        auth = _create_auth_spec(module)
+        try:
+            self.configuration = _create_configuration(auth)
+        except Exception as e:
+            raise FleetError("cannot load the connection to the Karmada API server: {0}".format(e))
+        self.headers = _create_headers(module)
+        self.member_access = member_access
+        self.member_kubeconfig = member_kubeconfig
+        self.member_contexts = member_contexts or {}
+        self.control = Endpoint("karmada", self._client(self.configuration))
+        self._members = {}
+
+    def _client(self, configuration):
+        client = kubernetes.client.ApiClient(configuration)
+        for header, value in self.headers.items():
+            client.set_default_header(header, ",".join(value) if isinstance(value, list) else value)
+        return client
+
+    def member(self, name):
+        if name not in self._members:
+            if self.member_access == "karmada_proxy":
+                cfg = copy.deepcopy(self.configuration)
+                cfg.host = self.configuration.host.rstrip("/") + CLUSTER_PROXY.format(name)
+            else:
+                cfg = kubernetes.client.Configuration()
+                context = self.member_contexts.get(name, name)
+                try:
+                    if isinstance(self.member_kubeconfig, dict):
+                        kubernetes.config.load_kube_config_from_dict(
+                            self.member_kubeconfig, context=context, client_configuration=cfg)
+                    else:
+                        kubernetes.config.load_kube_config(
+                            config_file=self.member_kubeconfig, context=context, client_configuration=cfg)
+                except Exception as e:
+                    raise FleetError("member {0}: cannot load kubeconfig context {1!r}: {2}".format(name, context, e))
+                cfg.verify_ssl = self.configuration.verify_ssl
+            self._members[name] = Endpoint(name, self._client(cfg))
+        return self._members[name]
+
+    def clusters(self):
+        """Karmada's member clusters: name -> ready (bool)."""
+        result = {}
+        for c in self.control.list(kind("Cluster")):
+            conditions = c.get("status", {}).get("conditions", [])
+            ready = any(x.get("type") == "Ready" and x.get("status") == "True" for x in conditions)
+            result[c["metadata"]["name"]] = ready
+        return result
+
+    def resolve(self, requested=None, field="clusters"):
+        """Check requested cluster names against Karmada; default to every Ready cluster."""
+        known = self.clusters()
+        if not requested:
+            ready = sorted(n for n, ok in known.items() if ok)
+            if not ready:
+                raise FleetError("Karmada has no Ready member cluster (known: {0})".format(", ".join(sorted(known)) or "none"))
+            return ready
+        unknown = [n for n in requested if n not in known]
+        if unknown:
+            raise FleetError("{0}: unknown cluster(s) {1}; Karmada knows: {2}".format(
+                field, ", ".join(unknown), ", ".join(sorted(known)) or "none"))
+        return list(requested)
+
+    def placement(self, kind_name, namespace, name):
+        """Member clusters where Karmada placed one resource template (from its ResourceBinding)."""
+        binding = self.control.get(kind("ResourceBinding"), namespace,
+                                   "{0}-{1}".format(name, kind_name.lower()))
+        if not binding:
+            return []
+        return [c["name"] for c in binding.get("spec", {}).get("clusters", []) or []]
+
+    def run(self, names, fn):
+        """Call fn(endpoint) for each member concurrently; returns {name: (ok, result_or_message)}."""
+        names = list(names)
+        if not names:
+            return {}
+
+        def one(name):
+            try:
+                return name, (True, fn(self.member(name)))
+            except FleetError as e:
+                return name, (False, str(e))
+
+        with ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
+            return dict(pool.map(one, names))
+
+
+def fleet_from_module(module):
+    """Build a Fleet from a module using the standard argument spec, or fail the module."""
+    p = module.params
+    try:
+        return Fleet(module, member_access=p.get("member_access") or "karmada_proxy",
+                     member_kubeconfig=p.get("member_kubeconfig"),
+                     member_contexts=p.get("member_contexts"))
+    except FleetError as e:
+        module.fail_json(msg=str(e))
+
+
+MEMBER_ARG_SPEC = {
+    "clusters": {"type": "list", "elements": "str"},
+    "member_access": {"type": "str", "default": "karmada_proxy", "choices": ["karmada_proxy", "kubeconfig"]},
+    "member_kubeconfig": {"type": "raw", "no_log": True},
+    "member_contexts": {"type": "dict"},
+}
+
+
+def fleet_argument_spec(**extra):
+    """kubernetes.core's auth options (validate_certs on by default) plus member addressing."""
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    if "validate_certs" in spec:
+        spec["validate_certs"]["default"] = True
+    spec.update(copy.deepcopy(MEMBER_ARG_SPEC))
+    spec.update(extra)
+    return spec

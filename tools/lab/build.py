@@ -1,0 +1,213 @@
+"""Build the lab's binaries from the Go module proxy, cached by version.
+
+Nothing upstream is vendored into the repository: every component is fetched
+with ``go mod download`` / ``go install`` at the versions pinned in
+``versions.json`` and built into ``~/.cache/multicluster-canary/lab/<key>/``.
+A second run with the same versions finds the binaries and does nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+VERSIONS_FILE = HERE / "versions.json"
+
+K8S_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+KARMADA_BINARIES = (
+    "karmada-controller-manager",
+    "karmada-scheduler",
+    "karmada-aggregated-apiserver",
+    "karmada-webhook",
+    "karmadactl",
+)
+ARGO_BINARIES = ("rollouts-controller", "kubectl-argo-rollouts")
+ALL_BINARIES = K8S_BINARIES + KARMADA_BINARIES + ARGO_BINARIES + ("etcd", "kwok")
+
+
+def load_versions() -> dict:
+    return json.loads(VERSIONS_FILE.read_text())
+
+
+def cache_root() -> Path:
+    base = os.environ.get("MCC_LAB_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "multicluster-canary", "lab"
+    )
+    return Path(base)
+
+
+def cache_dir(versions: dict | None = None) -> Path:
+    versions = versions or load_versions()
+    key = hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()[:12]
+    return cache_root() / key
+
+
+def _log(msg: str) -> None:
+    print(f"[lab build {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def _go(args, cwd=None, env=None) -> str:
+    full_env = dict(os.environ)
+    full_env.setdefault("GOFLAGS", "-buildvcs=false")
+    full_env["CGO_ENABLED"] = "0"
+    if env:
+        full_env.update(env)
+    proc = subprocess.run(["go", *args], cwd=cwd, env=full_env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"go {' '.join(args)} failed in {cwd}:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+def module_dir(path: str, version: str) -> Path:
+    """Download one module (read-only, in the module cache) and return its directory."""
+    out = _go(["mod", "download", "-json", f"{path}@{version}"], cwd="/")
+    return Path(json.loads(out)["Dir"])
+
+
+def _write_wrapper(workdir: Path, module: str, go_mod_body: str, files: dict) -> None:
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "go.mod").write_text(f"module {module}\n\ngo 1.23\n\n{go_mod_body}")
+    for name, text in files.items():
+        (workdir / name).write_text(text)
+
+
+def build_kubernetes(version: str, work: Path, bindir: Path) -> None:
+    """k8s.io/kubernetes replaces its staging modules with local dirs; point them at the published ones."""
+    kdir = module_dir("k8s.io/kubernetes", version)
+    gomod = (kdir / "go.mod").read_text()
+    staging = sorted(set(re.findall(r"^\s*(k8s\.io/[\w.-]+) => \./staging/", gomod, re.M)))
+    staging_version = "v0." + version.split(".", 1)[1]
+    requires = "\n".join(f"\t{m} {staging_version}" for m in staging)
+    replaces = "\n".join(f"\t{m} => {m} {staging_version}" for m in staging)
+    body = f"require (\n\tk8s.io/kubernetes {version}\n{requires}\n)\n\nreplace (\n{replaces}\n)\n"
+    tools = "//go:build tools\n\npackage tools\n\nimport (\n" + "".join(
+        f'\t_ "k8s.io/kubernetes/cmd/{b}"\n' for b in K8S_BINARIES
+    ) + ")\n"
+    wdir = work / "kubernetes"
+    _write_wrapper(wdir, "lab.local/kubernetes", body, {"tools.go": tools})
+    _go(["mod", "tidy"], cwd=wdir)
+    major, minor = version.lstrip("v").split(".")[:2]
+    ldflags = " ".join(
+        f"-X k8s.io/{pkg}/version.{k}={v}"
+        for pkg in ("component-base", "client-go/pkg")
+        for k, v in (("gitVersion", version), ("gitMajor", major), ("gitMinor", minor),
+                     ("gitTreeState", "clean"), ("buildDate", "1970-01-01T00:00:00Z"))
+    )
+    _go(["build", "-trimpath", "-ldflags", f"-s -w {ldflags}", "-o", str(bindir) + "/",
+         *[f"k8s.io/kubernetes/cmd/{b}" for b in K8S_BINARIES]], cwd=wdir)
+
+
+def build_etcd(version: str, work: Path, bindir: Path) -> None:
+    """etcd's server module replaces its siblings with ../ paths; a wrapper main pins published ones."""
+    # server/v3's own requirements pin its siblings; tidy resolves them from the proxy.
+    body = f"require go.etcd.io/etcd/server/v3 {version}\n"
+    main = 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n'
+    wdir = work / "etcd"
+    _write_wrapper(wdir, "lab.local/etcd", body, {"main.go": main})
+    _go(["mod", "tidy"], cwd=wdir)
+    _go(["build", "-trimpath", "-ldflags", "-s -w", "-o", str(bindir / "etcd"), "."], cwd=wdir)
+
+
+def build_karmada(version: str, bindir: Path) -> None:
+    _go(["install", "-trimpath", "-ldflags", "-s -w",
+         *[f"github.com/karmada-io/karmada/cmd/{b}@{version}" for b in KARMADA_BINARIES]],
+        env={"GOBIN": str(bindir)})
+
+
+def build_kwok(version: str, bindir: Path) -> None:
+    _go(["install", "-trimpath", "-ldflags", "-s -w", f"sigs.k8s.io/kwok/cmd/kwok@{version}"],
+        env={"GOBIN": str(bindir)})
+
+
+def build_argo(version: str, work: Path, bindir: Path) -> None:
+    """Argo Rollouts' go.mod has replaces, so build inside a writable copy of the module."""
+    src = module_dir("github.com/argoproj/argo-rollouts", version)
+    wdir = work / "argo-rollouts"
+    if wdir.exists():
+        shutil.rmtree(wdir, ignore_errors=True)
+    shutil.copytree(src, wdir)
+    for p in [wdir, *wdir.rglob("*")]:
+        if not p.is_symlink():
+            p.chmod(p.stat().st_mode | 0o200)
+    # The plugin embeds the dashboard's built UI; the lab never serves it.
+    static = wdir / "ui" / "dist" / "app"
+    if not static.exists():
+        static.mkdir(parents=True)
+        (static / "index.html").write_text("<html><body>dashboard not built in the lab</body></html>\n")
+    ldflags = f"-s -w -X github.com/argoproj/argo-rollouts/utils/version.version={version.lstrip('v')}"
+    _go(["build", "-trimpath", "-ldflags", ldflags, "-o", str(bindir) + "/",
+         "./cmd/rollouts-controller", "./cmd/kubectl-argo-rollouts"], cwd=wdir)
+
+
+def fetch_crds(versions: dict, crddir: Path) -> None:
+    """Collect upstream CRDs from the downloaded modules (never from the repo)."""
+    crddir.mkdir(parents=True, exist_ok=True)
+    karmada = module_dir("github.com/karmada-io/karmada", versions["karmada"])
+    argo = module_dir("github.com/argoproj/argo-rollouts", versions["argo_rollouts"])
+    istio = module_dir("istio.io/api", versions["istio_api"])
+    gw = module_dir("sigs.k8s.io/gateway-api", versions["gateway_api"])
+    for sub in ("karmada", "argo", "istio", "gateway"):
+        (crddir / sub).mkdir(exist_ok=True)
+    for f in sorted((karmada / "charts/karmada/_crds/bases").rglob("*.yaml")):
+        shutil.copyfile(f, crddir / "karmada" / f.name)
+    for f in sorted((argo / "manifests/crds").glob("*-crd.yaml")):
+        shutil.copyfile(f, crddir / "argo" / f.name)
+    shutil.copyfile(istio / "kubernetes/customresourcedefinitions.gen.yaml", crddir / "istio" / "istio.yaml")
+    for f in sorted((gw / "config/crd/standard").glob("*.yaml")):
+        shutil.copyfile(f, crddir / "gateway" / f.name)
+
+
+STEPS = (
+    ("etcd", lambda v, w, b: build_etcd(v["etcd"], w, b), ("etcd",)),
+    ("kwok", lambda v, w, b: build_kwok(v["kwok"], b), ("kwok",)),
+    ("argo-rollouts", lambda v, w, b: build_argo(v["argo_rollouts"], w, b), ARGO_BINARIES),
+    ("karmada", lambda v, w, b: build_karmada(v["karmada"], b), KARMADA_BINARIES),
+    ("kubernetes", lambda v, w, b: build_kubernetes(v["kubernetes"], w, b), K8S_BINARIES),
+)
+
+
+def build(force: bool = False) -> Path:
+    versions = load_versions()
+    root = cache_dir(versions)
+    bindir, work, crddir = root / "bin", root / "work", root / "crds"
+    bindir.mkdir(parents=True, exist_ok=True)
+    (root / "versions.json").write_text(json.dumps(versions, indent=2, sort_keys=True))
+    timings = {}
+    for name, fn, outputs in STEPS:
+        if not force and all((bindir / o).exists() for o in outputs):
+            continue
+        _log(f"building {name}")
+        start = time.monotonic()
+        fn(versions, work, bindir)
+        timings[name] = round(time.monotonic() - start, 1)
+        _log(f"built {name} in {timings[name]}s")
+    if force or not (crddir / "istio" / "istio.yaml").exists():
+        fetch_crds(versions, crddir)
+    if timings:
+        with open(root / "build-times.json", "a") as fh:
+            fh.write(json.dumps({"at": time.time(), "seconds": timings}) + "\n")
+    shutil.rmtree(work, ignore_errors=True)
+    return root
+
+
+def link_into(target: Path, root: Path) -> None:
+    """Make the binaries reachable at .lab/bin (symlinks to the cache)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for b in ALL_BINARIES:
+        link = target / b
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(root / "bin" / b)
+
+
+if __name__ == "__main__":
+    r = build(force="--force" in sys.argv)
+    print(r)
