@@ -51,7 +51,14 @@ FIELD_MANAGER = "multicluster.canary"
 
 
 class FleetError(Exception):
-    """An error worth showing to the user as it is (it never carries secrets)."""
+    """An error worth showing to the user as it is (it never carries secrets).
+
+    ``status`` is the HTTP status when the API server answered, else None.
+    """
+
+    def __init__(self, msg, status=None):
+        super(FleetError, self).__init__(msg)
+        self.status = status
 
 
 class Kind(object):
@@ -137,22 +144,28 @@ class Endpoint(object):
         headers = {"Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
+        query = list((query or {}).items())
         try:
+            if hasattr(self.api, "param_serialize"):
+                # kubernetes >= 33 generates a two-step transport (the way its own DynamicClient calls it)
+                request = self.api.param_serialize(method, path, query_params=query, header_params=headers,
+                                                   body=body, auth_settings=["BearerToken"])
+                response = self.api.call_api(*request, _request_timeout=30)
+                data = response.read()
+                if not 200 <= response.status <= 299:
+                    raise ApiException(http_resp=response)
+                return json.loads(data) if data else None
             return self.api.call_api(
-                path, method,
-                query_params=list((query or {}).items()),
-                header_params=headers,
-                body=body,
-                response_type="object",
-                auth_settings=["BearerToken"],
-                _return_http_data_only=True,
-                _preload_content=True,
-                _request_timeout=30,
-            )
+                path, method, query_params=query, header_params=headers, body=body,
+                response_type="object", auth_settings=["BearerToken"],
+                _return_http_data_only=True, _preload_content=True, _request_timeout=30)
         except ApiException as e:
-            if getattr(e, "status", None) == 404 and method == "GET":
+            status = getattr(e, "status", None)
+            if status == 404 and method == "GET":
                 return None
-            raise FleetError("{0}: {1} {2}: {3}".format(self.name, method, path, _api_message(e)))
+            raise FleetError("{0}: {1} {2}: {3}".format(self.name, method, path, _api_message(e)), status=status)
+        except FleetError:
+            raise
         except Exception as e:  # connection refused, TLS errors, timeouts
             raise FleetError("{0}: {1} {2}: {3}".format(self.name, method, path, e))
 
@@ -175,6 +188,7 @@ class Endpoint(object):
 
     def patch(self, k, namespace, name, patch, subresource=None, dry_run=False,
               content_type="application/merge-patch+json"):
+        """Patch with a dict (merge or strategic merge patch) or a list (JSON patch); never a JSON string."""
         query = {"dryRun": "All"} if dry_run else None
         return self._call("PATCH", k.path(namespace, name, subresource), query=query,
                           body=patch, content_type=content_type)
@@ -184,7 +198,7 @@ class Endpoint(object):
         try:
             return self._call("DELETE", k.path(namespace, name), query=query)
         except FleetError as e:
-            if "(404)" in str(e):
+            if e.status == 404:
                 return None
             raise
 
@@ -279,6 +293,8 @@ class Fleet(object):
                 return name, (True, fn(self.member(name)))
             except FleetError as e:
                 return name, (False, str(e))
+            except Exception as e:  # one cluster's surprise must not hide the others' results
+                return name, (False, "{0}: {1}: {2}".format(name, type(e).__name__, e))
 
         with ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
             return dict(pool.map(one, names))
