@@ -116,10 +116,27 @@ def build_etcd(version: str, work: Path, bindir: Path) -> None:
     _go(["build", "-trimpath", "-ldflags", "-s -w", "-o", str(bindir / "etcd"), "."], cwd=wdir)
 
 
-def build_karmada(version: str, bindir: Path) -> None:
-    _go(["install", "-trimpath", "-ldflags", "-s -w",
-         *[f"github.com/karmada-io/karmada/cmd/{b}@{version}" for b in KARMADA_BINARIES]],
-        env={"GOBIN": str(bindir)})
+KARMADA_CMDS = {  # binary name -> directory under cmd/
+    "karmada-controller-manager": "controller-manager",
+    "karmada-scheduler": "scheduler",
+    "karmada-aggregated-apiserver": "aggregated-apiserver",
+    "karmada-webhook": "webhook",
+    "karmadactl": "karmadactl",
+}
+
+
+def build_karmada(version: str, work: Path, bindir: Path) -> None:
+    """Karmada has no replaces, but the proxy refuses its version list, which ``go install pkg@v``
+    reads for deprecations: build from a wrapper module that pins the version instead."""
+    pkgs = [f"github.com/karmada-io/karmada/cmd/{d}" for d in KARMADA_CMDS.values()]
+    tools = "//go:build tools\n\npackage tools\n\nimport (\n" + "".join(f'\t_ "{p}"\n' for p in pkgs) + ")\n"
+    wdir = work / "karmada"
+    _write_wrapper(wdir, "lab.local/karmada", f"require github.com/karmada-io/karmada {version}\n",
+                   {"tools.go": tools})
+    _go(["mod", "tidy"], cwd=wdir)
+    for name, d in KARMADA_CMDS.items():
+        _go(["build", "-trimpath", "-ldflags", "-s -w", "-o", str(bindir / name),
+             f"github.com/karmada-io/karmada/cmd/{d}"], cwd=wdir)
 
 
 def build_kwok(version: str, bindir: Path) -> None:
@@ -169,7 +186,7 @@ STEPS = (
     ("etcd", lambda v, w, b: build_etcd(v["etcd"], w, b), ("etcd",)),
     ("kwok", lambda v, w, b: build_kwok(v["kwok"], b), ("kwok",)),
     ("argo-rollouts", lambda v, w, b: build_argo(v["argo_rollouts"], w, b), ARGO_BINARIES),
-    ("karmada", lambda v, w, b: build_karmada(v["karmada"], b), KARMADA_BINARIES),
+    ("karmada", lambda v, w, b: build_karmada(v["karmada"], w, b), KARMADA_BINARIES),
     ("kubernetes", lambda v, w, b: build_kubernetes(v["kubernetes"], w, b), K8S_BINARIES),
 )
 

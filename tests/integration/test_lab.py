@@ -1,0 +1,159 @@
+"""Acceptance tests of the local federation itself (issue: tools/lab)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.lab
+
+MEMBERS_WEIGHT_1 = ["k8s-master-beijing", "k8s-master-shanghai", "k8s-master-guangzhou", "k8s-master-shenzhen"]
+
+
+def _ready_clusters(lab):
+    items = json.loads(lab.kubectl("get", "clusters", "-o", "json"))["items"]
+    return sorted(c["metadata"]["name"] for c in items
+                  if any(x["type"] == "Ready" and x["status"] == "True" for x in c["status"].get("conditions", [])))
+
+
+def test_four_clusters_ready(lab):
+    assert _ready_clusters(lab) == sorted(MEMBERS_WEIGHT_1)
+
+
+def test_weighted_deployment_gives_one_ready_replica_per_member(lab, namespace):
+    lab.apply([
+        {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": {"name": "helloworld", "namespace": namespace},
+         "spec": {"replicas": 4, "selector": {"matchLabels": {"app": "helloworld"}},
+                  "template": {"metadata": {"labels": {"app": "helloworld"}},
+                               "spec": {"containers": [{"name": "helloworld", "image": "helloworld:stable"}]}}}},
+        # seed 000's policy, for a Deployment
+        {"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
+         "metadata": {"name": "helloworld-stable-propagation", "namespace": namespace},
+         "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "helloworld"}],
+                  "placement": {
+                      "clusterAffinity": {"clusterNames": MEMBERS_WEIGHT_1},
+                      "replicaScheduling": {
+                          "replicaDivisionPreference": "Weighted", "replicaSchedulingType": "Divided",
+                          "weightPreference": {"staticWeightList": [
+                              {"targetCluster": {"clusterNames": [m]}, "weight": 1} for m in MEMBERS_WEIGHT_1]}}}}},
+    ])
+
+    def ready_per_member():
+        counts = {}
+        for m in lab.members:
+            d = lab.get(m, "deployment", "helloworld", namespace)
+            counts[m] = (d or {}).get("status", {}).get("readyReplicas", 0)
+        return counts if all(v == 1 for v in counts.values()) else None
+
+    counts = lab.wait_for(ready_per_member, timeout=120, what="1 ready replica per member")
+    assert counts == {m: 1 for m in MEMBERS_WEIGHT_1}
+    # the Deployment's pods are real API objects bound to KWOK nodes, Ready
+    pods = json.loads(lab.kubectl("get", "pods", "-n", namespace, "-o", "json", context="k8s-master-beijing"))["items"]
+    assert len(pods) == 1
+    assert pods[0]["spec"]["nodeName"].startswith("beijing-node-")
+    assert any(c["type"] == "Ready" and c["status"] == "True" for c in pods[0]["status"]["conditions"])
+
+
+def _frontend(namespace, image):
+    """Seed 000's frontend canary, reduced to a header route then a 20% weight with a manual pause."""
+    labels = {"app": "helloworld"}
+    svc = lambda name: {"apiVersion": "v1", "kind": "Service",  # noqa: E731
+                        "metadata": {"name": name, "namespace": namespace},
+                        "spec": {"ports": [{"port": 80, "name": "http"}], "selector": labels}}
+    return [
+        svc("helloworld-svc-stable"), svc("helloworld-svc-canary"),
+        {"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
+         "metadata": {"name": "helloworld-vsvc", "namespace": namespace},
+         "spec": {"gateways": ["helloworld-gateway"], "hosts": ["helloworld.huanghuanhui.cloud"],
+                  "http": [{"name": "primary", "route": [
+                      {"destination": {"host": "helloworld-svc-stable"}, "weight": 100},
+                      {"destination": {"host": "helloworld-svc-canary"}, "weight": 0}]}]}},
+        {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+         "metadata": {"name": "helloworld", "namespace": namespace},
+         "spec": {"replicas": 4, "revisionHistoryLimit": 2,
+                  "selector": {"matchLabels": labels},
+                  "template": {"metadata": {"labels": labels},
+                               "spec": {"containers": [{"name": "helloworld", "image": image}]}},
+                  "strategy": {"canary": {
+                      "canaryService": "helloworld-svc-canary", "stableService": "helloworld-svc-stable",
+                      "trafficRouting": {"managedRoutes": [{"name": "header-route-1"}],
+                                         "istio": {"virtualServices": [{"name": "helloworld-vsvc",
+                                                                        "routes": ["primary"]}]}},
+                      "steps": [
+                          {"setHeaderRoute": {"name": "header-route-1", "match": [
+                              {"headerName": "X-canary", "headerValue": {"exact": "test-user"}}]}},
+                          {"pause": {}},
+                          {"setWeight": 20},
+                          {"pause": {}},
+                      ]}}}},
+    ]
+
+
+def _argo(lab, member, *args):
+    cmd = [os.path.join(lab.bin, "kubectl-argo-rollouts"), "--kubeconfig", lab.kubeconfig, "--context", member, *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def test_seed000_frontend_canary_in_one_member(lab, namespace):
+    member = "k8s-master-shanghai"
+    lab.apply(_frontend(namespace, "helloworld:stable"), context=member)
+
+    def rollout():
+        return lab.get(member, "rollout", "helloworld", namespace)
+
+    lab.wait_for(lambda: (rollout() or {}).get("status", {}).get("phase") == "Healthy", timeout=120,
+                 what="Rollout Healthy")
+
+    def http():
+        return lab.get(member, "virtualservice", "helloworld-vsvc", namespace)["spec"]["http"]
+
+    def weights():
+        primary = [r for r in http() if r.get("name") == "primary"][0]
+        return {d["destination"]["host"]: d.get("weight", 0) for d in primary["route"]}
+
+    _argo(lab, member, "set", "image", "helloworld", "-n", namespace, "helloworld=helloworld:canary")
+    # setHeaderRoute: Argo adds the managed route in front of primary, then pauses
+    lab.wait_for(lambda: (rollout()["status"].get("pauseConditions") or None), timeout=120, what="first pause")
+    routes = http()
+    header = [r for r in routes if r.get("name") == "header-route-1"]
+    assert header, routes
+    assert header[0]["match"][0]["headers"]["X-canary"] == {"exact": "test-user"}
+    assert header[0]["route"][0]["destination"]["host"] == "helloworld-svc-canary"
+    assert weights() == {"helloworld-svc-stable": 100, "helloworld-svc-canary": 0}
+
+    _argo(lab, member, "promote", "helloworld", "-n", namespace)
+    lab.wait_for(lambda: weights()["helloworld-svc-canary"] == 20, timeout=120, what="canary weight 20")
+    assert weights() == {"helloworld-svc-stable": 80, "helloworld-svc-canary": 20}
+    lab.wait_for(lambda: rollout()["status"].get("currentStepIndex") == 3 and rollout()["status"].get("pauseConditions"),
+                 timeout=60, what="second pause")
+
+    _argo(lab, member, "promote", "helloworld", "-n", namespace, "--full")
+    lab.wait_for(lambda: rollout()["status"].get("phase") == "Healthy"
+                 and weights()["helloworld-svc-canary"] == 0, timeout=120, what="full promotion")
+    assert weights() == {"helloworld-svc-stable": 100, "helloworld-svc-canary": 0}
+    assert not [r for r in http() if r.get("name") == "header-route-1"]
+    assert rollout()["spec"]["template"]["spec"]["containers"][0]["image"] == "helloworld:canary"
+
+
+def test_fault_stop_and_start_one_member_apiserver(lab):
+    comp = "k8s-master-shenzhen/kube-apiserver"
+    run = lambda *a: subprocess.run([sys.executable, "-m", "tools.lab", *a], capture_output=True, text=True,  # noqa: E731
+                                    timeout=300, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    stop = run("stop", comp)
+    assert stop.returncode == 0, stop.stderr
+    try:
+        status = run("status")
+        line = [ln for ln in status.stdout.splitlines() if ln.startswith(comp)][0]
+        assert "stopped" in line
+        lab.wait_for(lambda: "k8s-master-shenzhen" not in _ready_clusters(lab), timeout=90,
+                     what="Karmada to see shenzhen not Ready")
+    finally:
+        start = run("start", comp)
+        assert start.returncode == 0, start.stderr
+    lab.wait_for(lambda: "k8s-master-shenzhen" in _ready_clusters(lab), timeout=90,
+                 what="Karmada to see shenzhen Ready again")

@@ -1,0 +1,432 @@
+"""Bring the local federation up and down, supervise its processes, report its state."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from tools.lab import build, pki, topology
+from tools.lab.topology import KARMADA, KARMADA_CONTEXT
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def log(msg: str) -> None:
+    print("[lab {0}] {1}".format(time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+class LabError(RuntimeError):
+    pass
+
+
+class Lab:
+    def __init__(self, state: Path | None = None, members: int | None = None):
+        self.state = Path(state or os.environ.get("MCC_LAB_DIR") or ROOT / ".lab").resolve()
+        saved = self._saved()
+        count = members or saved.get("member_count") or 4
+        self.members = topology.member_names(count)
+        self.bindir = self.state / "bin"
+        self._pki = None
+
+    # ---- files -------------------------------------------------------------------------------
+    def _saved(self) -> dict:
+        f = self.state / "lab.json"
+        return json.loads(f.read_text()) if f.exists() else {}
+
+    @property
+    def pki(self) -> dict:
+        if self._pki is None:
+            self._pki = pki.ensure(self.state / "pki")
+        return self._pki
+
+    def binary(self, name: str) -> str:
+        return str(self.bindir / name)
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.state / "kubeconfig"
+
+    def admin_kubeconfig(self, cluster: str) -> Path:
+        return self.state / cluster / "admin.kubeconfig"
+
+    def kwok_config(self) -> Path:
+        path = self.state / "kwok.yaml"
+        if not path.exists():
+            path.write_text("apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n")
+        return path
+
+    def webhook_cert_dir(self) -> Path:
+        d = self.state / KARMADA / "webhook-certs"
+        d.mkdir(parents=True, exist_ok=True)
+        for src, dst in (("serving_crt", "tls.crt"), ("serving_key", "tls.key")):
+            target = d / dst
+            data = Path(self.pki[src]).read_bytes()
+            if not target.exists() or target.read_bytes() != data:
+                target.write_bytes(data)
+        return d
+
+    def clusters(self) -> list:
+        return [KARMADA, *self.members]
+
+    def context(self, cluster: str) -> str:
+        return KARMADA_CONTEXT if cluster == KARMADA else cluster
+
+    def write_kubeconfigs(self) -> None:
+        """One admin kubeconfig per cluster (for the components) and one with every context (for users)."""
+        ca = Path(self.pki["ca_crt"]).read_text()
+        import base64
+
+        def b64(text):
+            return base64.b64encode(text.encode()).decode()
+
+        user = {"name": "lab-admin", "user": {
+            "client-certificate-data": b64(Path(self.pki["admin_crt"]).read_text()),
+            "client-key-data": b64(Path(self.pki["admin_key"]).read_text())}}
+        entries = []
+        for i, c in enumerate(self.clusters()):
+            ctx = self.context(c)
+            entries.append(({"name": ctx, "cluster": {"server": topology.apiserver_url(i),
+                                                      "certificate-authority-data": b64(ca)}},
+                            {"name": ctx, "context": {"cluster": ctx, "user": "lab-admin"}}))
+            single = {"apiVersion": "v1", "kind": "Config", "clusters": [entries[-1][0]],
+                      "contexts": [entries[-1][1]], "users": [user], "current-context": ctx}
+            path = self.admin_kubeconfig(c)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write_private(path, yaml.safe_dump(single))
+        full = {"apiVersion": "v1", "kind": "Config", "clusters": [e[0] for e in entries],
+                "contexts": [e[1] for e in entries], "users": [user], "current-context": KARMADA_CONTEXT}
+        _write_private(self.kubeconfig, yaml.safe_dump(full))
+
+    # ---- processes --------------------------------------------------------------------------
+    def pidfile(self, comp_id: str) -> Path:
+        return self.state / "pids" / (comp_id.replace("/", "__") + ".pid")
+
+    def logfile(self, comp_id: str) -> Path:
+        return self.state / "logs" / (comp_id.replace("/", "__") + ".log")
+
+    def pid(self, comp_id: str):
+        """The live PID of a component we started, or None (stale PID files are ignored)."""
+        f = self.pidfile(comp_id)
+        if not f.exists():
+            return None
+        try:
+            pid = int(f.read_text().split()[0])
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError, PermissionError):
+            return None
+        try:  # the PID may have been reused by an unrelated process
+            cmdline = Path("/proc/{0}/cmdline".format(pid)).read_bytes().split(b"\0")[0].decode()
+        except OSError:
+            return None
+        expected = f.read_text().split(maxsplit=1)[1].strip() if len(f.read_text().split()) > 1 else ""
+        if expected and cmdline != expected:
+            return None
+        if Path("/proc/{0}/stat".format(pid)).read_text().split()[2] == "Z":
+            return None
+        return pid
+
+    def start(self, comp) -> bool:
+        if self.pid(comp.id):
+            return False
+        logf = open(self.logfile(comp.id), "ab")
+        logf.write("\n==== start {0} ====\n{1}\n".format(time.ctime(), " ".join(comp.argv)).encode())
+        logf.flush()
+        env = dict(os.environ, **comp.env)
+        proc = subprocess.Popen(comp.argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env=env, start_new_session=True, cwd=str(self.state))
+        logf.close()
+        self.pidfile(comp.id).write_text("{0} {1}\n".format(proc.pid, comp.argv[0]))
+        return True
+
+    def stop(self, comp_id: str, timeout: float = 15) -> bool:
+        pid = self.pid(comp_id)
+        if not pid:
+            self.pidfile(comp_id).unlink(missing_ok=True)
+            return False
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.1)
+        if _alive(pid):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            while _alive(pid):
+                time.sleep(0.05)
+        self.pidfile(comp_id).unlink(missing_ok=True)
+        return True
+
+    def healthy(self, comp) -> bool:
+        if not comp.health:
+            return self.pid(comp.id) is not None
+        return _get(comp.health, self._ssl()) == 200
+
+    def _ssl(self):
+        ctx = ssl.create_default_context(cafile=self.pki["ca_crt"])
+        ctx.load_cert_chain(self.pki["admin_crt"], self.pki["admin_key"])
+        return ctx
+
+    def wait_healthy(self, comps, timeout: float = 120) -> None:
+        pending = list(comps)
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for comp in list(pending):
+                if self.pid(comp.id) is None:
+                    raise LabError("{0} exited; see {1}:\n{2}".format(comp.id, self.logfile(comp.id),
+                                                                       _tail(self.logfile(comp.id))))
+                if self.healthy(comp):
+                    pending.remove(comp)
+            if pending:
+                time.sleep(0.3)
+        if pending:
+            raise LabError("not healthy after {0}s: {1}".format(timeout, ", ".join(c.id for c in pending)))
+
+    # ---- kubectl ----------------------------------------------------------------------------
+    def kubectl(self, cluster: str, *args, input=None, check=True, timeout=120):
+        cmd = [self.binary("kubectl"), "--kubeconfig", str(self.kubeconfig), "--context", self.context(cluster), *args]
+        proc = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise LabError("kubectl --context {0} {1}: {2}{3}".format(self.context(cluster), " ".join(args),
+                                                                     proc.stdout, proc.stderr))
+        return proc.stdout
+
+    def apply_files(self, cluster: str, files) -> None:
+        for f in files:
+            self.kubectl(cluster, "apply", "--server-side", "--force-conflicts", "-f", str(f))
+
+    def apply_docs(self, cluster: str, docs) -> None:
+        self.kubectl(cluster, "apply", "--server-side", "--force-conflicts", "-f", "-",
+                     input=yaml.safe_dump_all(docs))
+
+    # ---- up / down / status -----------------------------------------------------------------
+    def components(self):
+        return topology.all_components(self)
+
+    def up(self) -> None:
+        started = time.monotonic()
+        topology.ensure_dirs(self)
+        cache = build.build()
+        build.link_into(self.bindir, cache)
+        crds = cache / "crds"
+        self.write_kubeconfigs()
+        comps = {c.id: c for c in self.components()}
+
+        def start_all(ids):
+            for cid in ids:
+                if self.start(comps[cid]):
+                    log("started " + cid)
+            self.wait_healthy([comps[cid] for cid in ids])
+
+        start_all(["etcd/etcd"])
+        start_all([c + "/kube-apiserver" for c in self.clusters()])
+        start_all([c + "/kube-controller-manager" for c in self.clusters()]
+                  + [m + "/kube-scheduler" for m in self.members])
+
+        # Karmada's own API objects, then its controllers.
+        self.bootstrap_karmada(crds)
+        start_all(["karmada/karmada-aggregated-apiserver", "karmada/karmada-webhook"])
+        self.kubectl(KARMADA, "wait", "--for=condition=Available", "--timeout=90s",
+                     "apiservice/v1alpha1.cluster.karmada.io")
+        start_all(["karmada/karmada-controller-manager", "karmada/karmada-scheduler"])
+
+        # Members: CRDs before the Argo Rollouts controller (it checks Istio CRDs only at start).
+        with ThreadPoolExecutor(max_workers=len(self.members)) as pool:
+            list(pool.map(lambda m: self.bootstrap_member(m, crds), self.members))
+        start_all([m + "/kwok" for m in self.members] + [m + "/rollouts-controller" for m in self.members])
+
+        with ThreadPoolExecutor(max_workers=len(self.members)) as pool:
+            list(pool.map(self.join, self.members))
+        self.wait_clusters_ready()
+        self.write_info()
+        log("up in {0:.0f}s; kubeconfig: {1}".format(time.monotonic() - started, self.kubeconfig))
+
+    def bootstrap_karmada(self, crds: Path) -> None:
+        karmada_src = build.module_dir("github.com/karmada-io/karmada", build.load_versions()["karmada"])
+        ca_b64 = _b64file(self.pki["ca_crt"])
+        self.kubectl(KARMADA, "create", "namespace", "karmada-system", check=False)
+        self.kubectl(KARMADA, "create", "namespace", "karmada-cluster", check=False)
+        self.apply_files(KARMADA, sorted((crds / "karmada").glob("*.yaml")))
+        # Templates of these kinds live in Karmada, so it needs their CRDs too.
+        self.apply_files(KARMADA, sorted((crds / "argo").glob("*.yaml")) + [crds / "istio" / "istio.yaml"]
+                         + sorted((crds / "gateway").glob("*.yaml")))
+        webhooks = (karmada_src / "artifacts/deploy/webhook-configuration.yaml").read_text()
+        webhooks = webhooks.replace("{{caBundle}}", ca_b64).replace(
+            "https://karmada-webhook.karmada-system.svc:443/",
+            "https://127.0.0.1:{0}/".format(topology.port(0, 45)))
+        self.kubectl(KARMADA, "apply", "--server-side", "--force-conflicts", "-f", "-", input=webhooks)
+        api = list(yaml.safe_load_all((karmada_src / "artifacts/deploy/karmada-aggregated-apiserver-apiservice.yaml")
+                                      .read_text().replace("{{caBundle}}", ca_b64)))
+        for doc in api:
+            if doc["kind"] == "APIService":
+                doc["spec"]["service"]["port"] = topology.port(0, 44)
+            if doc["kind"] == "Service":
+                doc["spec"]["externalName"] = "localhost"
+        self.apply_docs(KARMADA, api)
+        self.apply_files(KARMADA, [karmada_src / "artifacts/deploy/cluster-proxy-admin-rbac.yaml"])
+
+    def bootstrap_member(self, member: str, crds: Path) -> None:
+        self.apply_files(member, sorted((crds / "argo").glob("*.yaml")) + [crds / "istio" / "istio.yaml"]
+                         + sorted((crds / "gateway").glob("*.yaml")))
+        self.kubectl(member, "create", "namespace", "argo-rollouts", check=False)
+        nodes = [{
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": "{0}-node-{1}".format(member.replace("k8s-master-", ""), i),
+                         "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+                         "labels": {"type": "kwok", "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+                                    "kubernetes.io/hostname": "{0}-node-{1}".format(member, i),
+                                    "topology.kubernetes.io/region": member}},
+            "spec": {},
+            "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+                       "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}},
+        } for i in (1, 2)]
+        self.apply_docs(member, nodes)
+
+    def join(self, member: str) -> None:
+        existing = self.kubectl(KARMADA, "get", "clusters", member, "-o", "name", check=False).strip()
+        if existing:
+            return
+        log("joining " + member)
+        subprocess.run([self.binary("karmadactl"), "join", member,
+                        "--kubeconfig", str(self.kubeconfig), "--karmada-context", KARMADA_CONTEXT,
+                        "--cluster-kubeconfig", str(self.kubeconfig), "--cluster-context", member],
+                       check=True, capture_output=True, text=True, timeout=180)
+
+    def wait_clusters_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            out = self.kubectl(KARMADA, "get", "clusters", "-o", "json")
+            ready = {c["metadata"]["name"] for c in json.loads(out)["items"]
+                     if any(x["type"] == "Ready" and x["status"] == "True"
+                            for x in c.get("status", {}).get("conditions", []))}
+            if set(self.members) <= ready:
+                return
+            if time.monotonic() > deadline:
+                raise LabError("clusters not Ready after {0}s: {1}".format(timeout, sorted(set(self.members) - ready)))
+            time.sleep(1)
+
+    def write_info(self) -> None:
+        info = {"kubeconfig": str(self.kubeconfig), "members": self.members, "member_count": len(self.members),
+                "karmada_context": KARMADA_CONTEXT, "bin": str(self.bindir)}
+        (self.state / "lab.json").write_text(json.dumps(info, indent=2) + "\n")
+        write_inventory(self)
+
+    def down(self, purge: bool = False) -> list:
+        stopped = []
+        # Reverse start order: controllers first, etcd last.
+        for comp in reversed(self.components()):
+            if self.stop(comp.id):
+                stopped.append(comp.id)
+        for f in (self.state / "pids").glob("*.pid") if (self.state / "pids").exists() else []:
+            # components of a lab started with more members than this one knows about
+            cid = f.name[:-4].replace("__", "/")
+            if self.stop(cid):
+                stopped.append(cid)
+        if purge:
+            import shutil
+            for sub in ("etcd", "lab.json"):
+                p = self.state / sub
+                if p.is_dir():
+                    shutil.rmtree(p)
+                elif p.exists():
+                    p.unlink()
+        return stopped
+
+    def status(self) -> list:
+        rows = []
+        for comp in self.components():
+            pid = self.pid(comp.id)
+            state = "stopped"
+            if pid:
+                state = "healthy" if self.healthy(comp) else "running (not healthy)"
+            rows.append((comp.id, pid, state, _rss_kib(pid) if pid else 0))
+        return rows
+
+    def component(self, comp_id: str):
+        for comp in self.components():
+            if comp.id == comp_id:
+                return comp
+        raise LabError("no component {0!r}; try one of: {1}".format(
+            comp_id, ", ".join(c.id for c in self.components())))
+
+
+def write_inventory(lab: Lab) -> None:
+    inv_dir = ROOT / "inventories" / "lab"
+    inv_dir.mkdir(parents=True, exist_ok=True)
+    # The inventory is data about this checkout's lab; its path is stable, so it can be committed.
+    hosts = {"all": {"children": {
+        "karmada": {"hosts": {"karmada-apiserver": None}},
+        "members": {"hosts": {m: None for m in lab.members}},
+    }}}
+    text = "# Written by `make lab-up` (tools/lab): the local federation.\n" + yaml.safe_dump(hosts, sort_keys=False)
+    (inv_dir / "hosts.yml").write_text(text)
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.write_text(text)
+    path.chmod(0o600)
+
+
+def _b64file(path) -> str:
+    import base64
+    return base64.b64encode(Path(path).read_bytes()).decode()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path("/proc/{0}/stat".format(pid)).read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def _get(url: str, ctx) -> int:
+    try:
+        with urllib.request.urlopen(url, context=ctx if url.startswith("https") else None, timeout=3) as r:
+            return r.status
+    except Exception as e:  # noqa: BLE001 - any failure means "not yet"
+        return getattr(e, "code", 0) or 0
+
+
+def _rss_kib(pid: int) -> int:
+    """Resident memory of a process and its children, in KiB."""
+    total = 0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path("/proc/{0}/status".format(p)).read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            children = Path("/proc/{0}/task/{0}/children".format(p)).read_text().split()
+            todo += [int(c) for c in children]
+        except OSError:
+            continue
+    return total
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use: python -m tools.lab")

@@ -1,0 +1,202 @@
+"""What runs in the lab: every process, its ports and its command line.
+
+Cluster 0 is Karmada's control plane, clusters 1..N the members. Each cluster
+gets a block of 100 ports from BASE_PORT so nothing collides with the
+upstream defaults (8080, 10257, 10259, ...) or with another cluster.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BASE_PORT = int(os.environ.get("MCC_LAB_BASE_PORT", "36000"))
+ETCD_CLIENT = BASE_PORT + 79
+ETCD_PEER = BASE_PORT + 80
+KARMADA = "karmada"
+KARMADA_CONTEXT = "karmada-apiserver"
+MEMBER_NAMES = ("k8s-master-beijing", "k8s-master-shanghai", "k8s-master-guangzhou", "k8s-master-shenzhen")
+
+
+def member_names(count: int) -> list[str]:
+    names = list(MEMBER_NAMES[:count])
+    names += ["k8s-member-{0}".format(i) for i in range(len(names) + 1, count + 1)]
+    return names
+
+
+def port(cluster_index: int, offset: int) -> int:
+    return BASE_PORT + 100 * (cluster_index + 1) + offset
+
+
+@dataclass
+class Component:
+    cluster: str
+    name: str
+    argv: list
+    env: dict = field(default_factory=dict)
+    health: str | None = None  # https URL polled with the admin cert until it answers 200
+
+    @property
+    def id(self) -> str:
+        return "{0}/{1}".format(self.cluster, self.name)
+
+
+def apiserver_url(index: int) -> str:
+    return "https://127.0.0.1:{0}".format(port(index, 43))
+
+
+def _apiserver(lab, index: int, cluster: str, extra=()) -> Component:
+    p = lab.pki
+    argv = [
+        lab.binary("kube-apiserver"),
+        "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+        "--secure-port={0}".format(port(index, 43)),
+        "--etcd-servers=http://127.0.0.1:{0}".format(ETCD_CLIENT),
+        "--etcd-prefix=/registry-{0}".format(cluster),
+        "--tls-cert-file=" + p["serving_crt"], "--tls-private-key-file=" + p["serving_key"],
+        "--client-ca-file=" + p["ca_crt"],
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        "--service-account-key-file=" + p["sa_pub"],
+        "--service-account-signing-key-file=" + p["sa_key"],
+        "--service-cluster-ip-range=10.{0}.0.0/16".format(96 + index),
+        "--authorization-mode=Node,RBAC",
+        "--allow-privileged=true",
+        "--enable-priority-and-fairness=false",
+        "--profiling=false",
+        "--endpoint-reconciler-type=none",
+        "--cert-dir=" + str(lab.state / cluster / "apiserver-certs"),
+        *extra,
+    ]
+    return Component(cluster, "kube-apiserver", argv, health=apiserver_url(index) + "/readyz")
+
+
+def _controller_manager(lab, index: int, cluster: str, controllers: str) -> Component:
+    kc = str(lab.admin_kubeconfig(cluster))
+    return Component(cluster, "kube-controller-manager", [
+        lab.binary("kube-controller-manager"),
+        "--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
+        "--bind-address=127.0.0.1", "--secure-port={0}".format(port(index, 57)),
+        "--leader-elect=false",
+        "--controllers=" + controllers,
+        "--service-account-private-key-file=" + lab.pki["sa_key"],
+        "--root-ca-file=" + lab.pki["ca_crt"],
+        "--cluster-signing-cert-file=" + lab.pki["ca_crt"],
+        "--cluster-signing-key-file=" + lab.pki["ca_key"],
+        "--use-service-account-credentials=false",
+        "--concurrent-deployment-syncs=2", "--concurrent-replicaset-syncs=2",
+    ], health="https://127.0.0.1:{0}/healthz".format(port(index, 57)))
+
+
+def karmada_components(lab) -> list:
+    p = lab.pki
+    kc = str(lab.admin_kubeconfig(KARMADA))
+    comps = [
+        _apiserver(lab, 0, KARMADA, extra=[
+            "--disable-admission-plugins=StorageObjectInUseProtection,ServiceAccount",
+            "--proxy-client-cert-file=" + p["front_proxy_crt"],
+            "--proxy-client-key-file=" + p["front_proxy_key"],
+            "--requestheader-client-ca-file=" + p["ca_crt"],
+            "--requestheader-allowed-names=front-proxy-client",
+            "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+            "--requestheader-group-headers=X-Remote-Group",
+            "--requestheader-username-headers=X-Remote-User",
+        ]),
+        _controller_manager(lab, 0, KARMADA,
+                            "namespace,garbagecollector,serviceaccount-token,ttl-after-finished,"
+                            "bootstrapsigner,tokencleaner,csrcleaner,csrsigning,clusterrole-aggregation"),
+        Component(KARMADA, "karmada-aggregated-apiserver", [
+            lab.binary("karmada-aggregated-apiserver"),
+            "--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
+            "--etcd-servers=http://127.0.0.1:{0}".format(ETCD_CLIENT),
+            "--etcd-prefix=/registry-karmada-aggregated",
+            "--bind-address=127.0.0.1", "--secure-port={0}".format(port(0, 44)),
+            "--tls-cert-file=" + p["serving_crt"], "--tls-private-key-file=" + p["serving_key"],
+            "--audit-log-path=-", "--audit-log-maxage=0", "--audit-log-maxbackup=0",
+        ], health="https://127.0.0.1:{0}/readyz".format(port(0, 44))),
+        Component(KARMADA, "karmada-webhook", [
+            lab.binary("karmada-webhook"),
+            "--kubeconfig=" + kc,
+            "--bind-address=127.0.0.1", "--secure-port={0}".format(port(0, 45)),
+            "--cert-dir=" + str(lab.webhook_cert_dir()),
+            "--metrics-bind-address=127.0.0.1:{0}".format(port(0, 46)),
+            "--health-probe-bind-address=127.0.0.1:{0}".format(port(0, 47)),
+        ], health="http://127.0.0.1:{0}/readyz".format(port(0, 47))),
+        Component(KARMADA, "karmada-controller-manager", [
+            lab.binary("karmada-controller-manager"),
+            "--kubeconfig=" + kc,
+            "--cluster-status-update-frequency=5s",
+            "--failover-eviction-timeout=30s",
+            "--controllers=*",
+            "--leader-elect=false",
+            "--metrics-bind-address=127.0.0.1:{0}".format(port(0, 48)),
+            "--health-probe-bind-address=127.0.0.1:{0}".format(port(0, 49)),
+        ], health="http://127.0.0.1:{0}/healthz".format(port(0, 49))),
+        Component(KARMADA, "karmada-scheduler", [
+            lab.binary("karmada-scheduler"),
+            "--kubeconfig=" + kc,
+            "--leader-elect=false",
+            "--metrics-bind-address=127.0.0.1:{0}".format(port(0, 50)),
+            "--health-probe-bind-address=127.0.0.1:{0}".format(port(0, 51)),
+        ], health="http://127.0.0.1:{0}/healthz".format(port(0, 51))),
+    ]
+    return comps
+
+
+def member_components(lab, index: int, name: str) -> list:
+    kc = str(lab.admin_kubeconfig(name))
+    return [
+        _apiserver(lab, index, name),
+        _controller_manager(lab, index, name, "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route"),
+        Component(name, "kube-scheduler", [
+            lab.binary("kube-scheduler"),
+            "--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
+            "--bind-address=127.0.0.1", "--secure-port={0}".format(port(index, 59)),
+            "--leader-elect=false",
+        ], health="https://127.0.0.1:{0}/healthz".format(port(index, 59))),
+        Component(name, "kwok", [
+            lab.binary("kwok"),
+            "--kubeconfig=" + kc,
+            "--config=" + str(lab.kwok_config()),
+            "--manage-all-nodes=true",
+            "--cidr=10.{0}.0.1/16".format(200 + index),
+        ]),
+        Component(name, "rollouts-controller", [
+            lab.binary("rollouts-controller"),
+            "--kubeconfig=" + kc,
+            "--leader-elect=false",
+            "--metricsport={0}".format(port(index, 90)),
+            "--healthzPort={0}".format(port(index, 91)),
+            "--istio-api-version=v1beta1",
+            "--loglevel=info",
+        ], env={"POD_NAMESPACE": "argo-rollouts"},
+            health="http://127.0.0.1:{0}/healthz".format(port(index, 91))),
+    ]
+
+
+def etcd_component(lab) -> Component:
+    return Component("etcd", "etcd", [
+        lab.binary("etcd"),
+        "--name=lab", "--data-dir=" + str(lab.state / "etcd"),
+        "--listen-client-urls=http://127.0.0.1:{0}".format(ETCD_CLIENT),
+        "--advertise-client-urls=http://127.0.0.1:{0}".format(ETCD_CLIENT),
+        "--listen-peer-urls=http://127.0.0.1:{0}".format(ETCD_PEER),
+        "--initial-advertise-peer-urls=http://127.0.0.1:{0}".format(ETCD_PEER),
+        "--initial-cluster=lab=http://127.0.0.1:{0}".format(ETCD_PEER),
+        "--listen-metrics-urls=http://127.0.0.1:{0}".format(BASE_PORT + 81),
+        "--quota-backend-bytes=4294967296",
+        "--unsafe-no-fsync=true",
+        "--log-level=warn",
+    ], health="http://127.0.0.1:{0}/health".format(ETCD_CLIENT))
+
+
+def all_components(lab) -> list:
+    comps = [etcd_component(lab), *karmada_components(lab)]
+    for i, name in enumerate(lab.members, start=1):
+        comps += member_components(lab, i, name)
+    return comps
+
+
+def ensure_dirs(lab) -> None:
+    for d in (lab.state, lab.state / "logs", lab.state / "pids"):
+        Path(d).mkdir(parents=True, exist_ok=True)
