@@ -1,0 +1,509 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: multicluster.canary contributors
+# Apache License 2.0 (see LICENSE)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: karmada_propagation
+short_description: Karmada PropagationPolicy with cluster weights and release waves
+version_added: 0.1.0
+author:
+  - multicluster.canary contributors (@multicluster-canary)
+description:
+  - Creates, updates or deletes a Karmada C(PropagationPolicy) (or C(ClusterPropagationPolicy)) that places
+    resources on member clusters, duplicated or divided by static weights or by available replicas.
+  - Releases a new image cluster by cluster in O(waves). The clusters of the waves after O(current_wave) keep
+    running their previous image through a Karmada C(OverridePolicy) (C(imageOverrider) with a
+    C(predicate.path) on the container, which a Rollout needs). Moving to the next wave shrinks the set of held
+    clusters; the last wave deletes the C(OverridePolicy). Run the first wave before changing the image of the
+    template, so that the held clusters are read while they still run the previous image.
+  - O(clusters) is the placement (C(clusterAffinity.clusterNames)), extended by the clusters named in O(weights).
+    With neither (nor O(waves)), the policy has no cluster affinity and Karmada places on every member cluster,
+    including clusters joined later.
+  - Every input is checked before anything is written, and errors name the option at fault; cluster names must be
+    known to Karmada (the error lists the known ones). A short name such as C(beijing) stands for the one Karmada
+    cluster named C(*-beijing) (for example C(k8s-master-beijing)).
+  - Applies with server-side apply (field manager C(multicluster.canary)). Re-running with the same options
+    changes nothing, whatever Karmada's webhook added to the policy (labels, defaults).
+  - For Argo Rollouts to be divided by weight, Karmada needs the interpreter customizations installed by
+    M(multicluster.canary.karmada_interpreter); without them every member gets the full C(spec.replicas).
+extends_documentation_fragment:
+  - multicluster.canary.fleet
+options:
+  name:
+    description:
+      - Name of the policy.
+    type: str
+    required: true
+  namespace:
+    description:
+      - Namespace of the C(PropagationPolicy) (and of the resources it selects). Required unless
+        O(kind=ClusterPropagationPolicy).
+    type: str
+  kind:
+    description:
+      - V(PropagationPolicy) selects resources of its own namespace; V(ClusterPropagationPolicy) is cluster-scoped,
+        and its wave hold is a C(ClusterOverridePolicy).
+    type: str
+    default: PropagationPolicy
+    choices: [PropagationPolicy, ClusterPropagationPolicy]
+  state:
+    description:
+      - V(present) creates or updates the policy (and the wave C(OverridePolicy)).
+      - V(absent) deletes the policy and its wave C(OverridePolicy).
+    type: str
+    default: present
+    choices: [present, absent]
+  resource_selectors:
+    description:
+      - The resources to propagate. Required when O(state=present); must not be empty.
+    type: list
+    elements: dict
+    suboptions:
+      api_version:
+        description: API version of the resource, for example C(argoproj.io/v1alpha1).
+        type: str
+        required: true
+        aliases: [apiVersion]
+      kind:
+        description: Kind of the resource, for example C(Rollout).
+        type: str
+        required: true
+      name:
+        description:
+          - Name of the resource. Without it, every resource of the kind (that matches
+            O(resource_selectors[].label_selector)).
+        type: str
+      namespace:
+        description: Namespace of the resource (for a C(ClusterPropagationPolicy)).
+        type: str
+      label_selector:
+        description: A Kubernetes label selector (C(matchLabels), C(matchExpressions)).
+        type: dict
+        aliases: [labelSelector]
+  weights:
+    description:
+      - "Static weight per member cluster, for example C({k8s-master-beijing: 1, k8s-master-shanghai: 1})."
+      - Non-negative integers, at least one above zero. A cluster of weight 0 gets no replicas of a divided
+        workload but still gets the other selected resources (such as Services).
+      - The placement is O(clusters) plus the clusters named here; the list of weights follows that order.
+      - Implies O(replica_scheduling=divided).
+    type: dict
+  replica_scheduling:
+    description:
+      - V(divided) spreads the replicas of workloads over the clusters (by O(weights), O(dynamic_weight), or equally
+        when neither is given); V(duplicated) gives each cluster the full count.
+      - Defaults to V(divided) when O(weights) or O(dynamic_weight) is given, else V(duplicated).
+    type: str
+    choices: [duplicated, divided]
+  division_preference:
+    description:
+      - With O(replica_scheduling=divided), V(weighted) (by weights) or V(aggregated) (as few clusters as possible).
+    type: str
+    default: weighted
+    choices: [weighted, aggregated]
+  dynamic_weight:
+    description:
+      - Weigh clusters by the replicas they can still run, instead of O(weights).
+    type: str
+    choices: [AvailableReplicas]
+  spread_constraints:
+    description:
+      - "Karmada C(spreadConstraints), passed through as given (for example C([{spreadByField: cluster, maxGroups: 2}]))."
+    type: list
+    elements: dict
+  priority:
+    description:
+      - Karmada C(priority) of the policy, when several policies match one resource.
+    type: int
+  preemption:
+    description:
+      - Karmada C(preemption) (V(Always) lets this policy take resources from policies of lower priority).
+    type: str
+    choices: [Always, Never]
+  conflict_resolution:
+    description:
+      - Karmada C(conflictResolution), for resources that already exist in a member (Karmada's default is V(Abort)).
+    type: str
+    choices: [Abort, Overwrite]
+  propagate_deps:
+    description:
+      - Karmada C(propagateDeps) - also propagate what the resources depend on (ConfigMaps, Secrets; for a Rollout,
+        with M(multicluster.canary.karmada_interpreter), its Services, VirtualServices and DestinationRule).
+    type: bool
+  failover:
+    description:
+      - "Karmada C(failover) behaviour, passed through as given (for example
+        C({application: {decisionConditions: {tolerationSeconds: 120}, purgeMode: Graciously}}))."
+    type: dict
+  waves:
+    description:
+      - Release waves - a list of lists of member clusters, for example C([[beijing], [shanghai, guangzhou, shenzhen]]).
+        Each cluster may be in one wave only.
+      - When O(clusters) and O(weights) are omitted, the waves also give the placement.
+      - Requires O(current_wave).
+    type: list
+    elements: list
+  current_wave:
+    description:
+      - The wave being released, from 1. The clusters of waves 1 to O(current_wave) get the template as it is;
+        the later ones keep their previous image. The last wave releases every cluster.
+    type: int
+  hold_image:
+    description:
+      - Which container to hold in the clusters of later waves, and at which image.
+    type: dict
+    suboptions:
+      container:
+        description:
+          - Name or index of the container. Defaults to the only container (required when there are several).
+        type: raw
+      image:
+        description:
+          - The previous image to keep. Defaults to the image the first held cluster runs now, read from the
+            member (through O(member_access)); required when that cluster does not run the workload yet.
+        type: str
+  hold_name:
+    description:
+      - Name of the wave C(OverridePolicy). Defaults to O(name) followed by C(-hold).
+    type: str
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: The API server checks the objects with a server-side dry run; nothing is written.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+notes:
+  - The caller needs, in Karmada, C(get), C(list), C(patch) and C(delete) on C(propagationpolicies) and
+    C(overridepolicies) (or their cluster-scoped kinds), C(list) on C(clusters), and for O(waves) C(get) on the
+    selected workloads; reading the previous image also needs C(get) on them in the held member.
+  - Karmada keeps the fields it defaults in the policy (cluster tolerations, resource selector namespaces); they
+    are not reported as changes.
+seealso:
+  - module: multicluster.canary.karmada_interpreter
+  - name: Karmada PropagationPolicy
+    description: The API this module writes.
+    link: https://karmada.io/docs/userguide/scheduling/resource-propagating
+"""
+
+EXAMPLES = r"""
+- name: Divide helloworld-stable 1:1:1:1 over the four clusters (seed 000)
+  multicluster.canary.karmada_propagation:
+    name: helloworld-stable-propagation
+    namespace: helloworld-rollout
+    resource_selectors:
+      - api_version: argoproj.io/v1alpha1
+        kind: Rollout
+        name: helloworld-stable
+      - api_version: v1
+        kind: Service
+        name: helloworld
+    weights:
+      k8s-master-beijing: 1
+      k8s-master-shanghai: 1
+      k8s-master-guangzhou: 1
+      k8s-master-shenzhen: 1
+
+- name: Wave 1 - only beijing gets the new image; run before changing the template
+  multicluster.canary.karmada_propagation:
+    name: ruoyi-vue
+    namespace: ruoyi
+    resource_selectors:
+      - {api_version: argoproj.io/v1alpha1, kind: Rollout, name: ruoyi-vue}
+    replica_scheduling: divided
+    waves: [[beijing], [shanghai, guangzhou, shenzhen]]
+    current_wave: 1
+    hold_image:
+      container: ruoyi-vue
+
+- name: Wave 2 - release every cluster (deletes the hold)
+  multicluster.canary.karmada_propagation:
+    name: ruoyi-vue
+    namespace: ruoyi
+    resource_selectors:
+      - {api_version: argoproj.io/v1alpha1, kind: Rollout, name: ruoyi-vue}
+    replica_scheduling: divided
+    waves: [[beijing], [shanghai, guangzhou, shenzhen]]
+    current_wave: 2
+
+- name: Duplicate the gateway objects everywhere, with failover and dependencies
+  multicluster.canary.karmada_propagation:
+    name: ruoyi-gateway
+    namespace: ruoyi
+    resource_selectors:
+      - {api_version: networking.istio.io/v1beta1, kind: Gateway, name: ruoyi-gateway}
+      - {api_version: networking.istio.io/v1beta1, kind: VirtualService, name: ruoyi-vue}
+    conflict_resolution: Overwrite
+    propagate_deps: true
+
+- name: Remove the policy and its wave hold
+  multicluster.canary.karmada_propagation:
+    name: ruoyi-vue
+    namespace: ruoyi
+    state: absent
+"""
+
+RETURN = r"""
+policy:
+  description: The policy as the Karmada API server has it (or would have it, in check mode).
+  returned: when O(state=present)
+  type: dict
+  sample:
+    apiVersion: policy.karmada.io/v1alpha1
+    kind: PropagationPolicy
+    metadata: {name: helloworld-stable-propagation, namespace: helloworld-rollout}
+    spec:
+      resourceSelectors: [{apiVersion: argoproj.io/v1alpha1, kind: Rollout, name: helloworld-stable}]
+      placement:
+        clusterAffinity: {clusterNames: [k8s-master-beijing, k8s-master-shanghai]}
+override:
+  description: The wave C(OverridePolicy) as the server has it, or null when no cluster is held.
+  returned: when O(state=present)
+  type: dict
+released_clusters:
+  description: Clusters of waves 1 to O(current_wave) (every placed cluster without O(waves)).
+  returned: when O(state=present)
+  type: list
+  elements: str
+  sample: [k8s-master-beijing]
+held_clusters:
+  description: Clusters that keep their previous image.
+  returned: when O(state=present)
+  type: list
+  elements: str
+  sample: [k8s-master-shanghai, k8s-master-guangzhou, k8s-master-shenzhen]
+holds:
+  description: What is held - one entry per workload.
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  sample: [{kind: Rollout, name: ruoyi-vue, namespace: ruoyi, container: 0, image: "ruoyi/vue:1.4.0"}]
+diff:
+  description: Before and after of each object written or deleted, without the metadata the server changes on every write.
+  returned: when run with C(--diff)
+  type: list
+  elements: dict
+"""
+
+import copy
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import (
+    FleetError,
+    Kind,
+    fleet_argument_spec,
+    fleet_from_module,
+    kind,
+)
+from ansible_collections.multicluster.canary.plugins.module_utils import karmada_policy as kp
+
+
+def argspec():
+    selector = dict(
+        api_version=dict(type="str", required=True, aliases=["apiVersion"]),
+        kind=dict(type="str", required=True),
+        name=dict(type="str"),
+        namespace=dict(type="str"),
+        label_selector=dict(type="dict", aliases=["labelSelector"]),
+    )
+    return fleet_argument_spec(
+        name=dict(type="str", required=True),
+        namespace=dict(type="str"),
+        kind=dict(type="str", default="PropagationPolicy", choices=["PropagationPolicy", "ClusterPropagationPolicy"]),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        resource_selectors=dict(type="list", elements="dict", options=selector),
+        weights=dict(type="dict"),
+        replica_scheduling=dict(type="str", choices=["duplicated", "divided"]),
+        division_preference=dict(type="str", default="weighted", choices=["weighted", "aggregated"]),
+        dynamic_weight=dict(type="str", choices=["AvailableReplicas"]),
+        spread_constraints=dict(type="list", elements="dict"),
+        priority=dict(type="int"),
+        preemption=dict(type="str", choices=["Always", "Never"]),
+        conflict_resolution=dict(type="str", choices=["Abort", "Overwrite"]),
+        propagate_deps=dict(type="bool"),
+        failover=dict(type="dict"),
+        waves=dict(type="list", elements="list"),
+        current_wave=dict(type="int"),
+        hold_image=dict(type="dict", options=dict(container=dict(type="raw"), image=dict(type="str"))),
+        hold_name=dict(type="str"),
+    )
+
+
+def workload_kind(sel):
+    """Where a selected workload lives in the API (fleet.KINDS does not list every workload kind)."""
+    try:
+        return kind(sel["kind"])
+    except FleetError:
+        group, version = sel["apiVersion"].rpartition("/")[::2]
+        return Kind(group, version, sel["kind"].lower() + "s", sel["kind"])
+
+
+class Propagation(object):
+    def __init__(self, module, fleet):
+        self.module = module
+        self.fleet = fleet
+        p = module.params
+        self.name = p["name"]
+        self.policy_kind = kind(p["kind"])
+        self.override_kind = kind(kp.OVERRIDE_KIND_FOR[p["kind"]])
+        self.namespace = p["namespace"] if p["kind"] == "PropagationPolicy" else None
+        self.hold_name = p["hold_name"] or self.name + "-hold"
+        self.check = module.check_mode
+        self.diffs = []
+        self.changed = False
+
+    # --- desired state -----------------------------------------------------------
+
+    def plan(self):
+        """(policy, override or None, released, held, holds); raises PolicyError/FleetError before any write."""
+        p = self.module.params
+        if p["kind"] == "PropagationPolicy" and not p["namespace"]:
+            raise kp.PolicyError("namespace", "is required for a PropagationPolicy")
+        sels = kp.selectors(p["resource_selectors"])
+        weights = kp.check_weights(p["weights"])
+        kp.check_waves(p["waves"], p["current_wave"])
+        known = self.fleet.clusters()
+        clusters = kp.resolve_clusters(p["clusters"], known, "clusters")
+        kp.resolve_clusters(list(weights), known, "weights")  # reports every unknown name at once
+        weights = dict((kp.resolve_cluster(w, known, "weights"), v) for w, v in weights.items())
+        waves = [kp.resolve_clusters(w, known, "waves") for w in p["waves"] or []]
+        if waves and not clusters and not weights:
+            clusters = [c for wave in waves for c in wave]
+        placed = list(clusters) + [c for c in weights if c not in clusters]
+        if waves:
+            in_waves = set(c for wave in waves for c in wave)
+            missing = [c for c in placed if c not in in_waves]
+            extra = [c for c in in_waves if c not in placed]
+            if missing:
+                raise kp.PolicyError("waves", "every placed cluster must be in a wave; missing: " + ", ".join(missing))
+            if extra:
+                raise kp.PolicyError("waves", "cluster(s) not placed by this policy: " + ", ".join(sorted(extra)))
+        placement = kp.placement(
+            clusters=clusters, weights=weights, scheduling=p["replica_scheduling"],
+            division_preference=p["division_preference"], dynamic_weight=p["dynamic_weight"],
+            spread_constraints=p["spread_constraints"])
+        policy = kp.propagation_policy(
+            self.name, self.namespace, sels, placement, kind=p["kind"], priority=p["priority"],
+            preemption=p["preemption"], conflict_resolution=p["conflict_resolution"],
+            propagate_deps=p["propagate_deps"], failover=p["failover"])
+        released, held = kp.wave_plan(waves, p["current_wave"]) if waves else (placed, [])
+        override, holds = None, []
+        if held:
+            holds = self.holds(sels, held)
+            override = kp.hold_override(self.hold_name, self.namespace, held, holds, kind=self.override_kind.kind,
+                                        policy_name=self.name, wave=p["current_wave"])
+        return policy, override, released, held, holds
+
+    def holds(self, sels, held):
+        """Container index and previous image of each selected workload."""
+        wanted = self.module.params["hold_image"] or {}
+        out = []
+        for sel in kp.workload_selectors(sels, self.namespace):
+            wk = workload_kind(sel)
+            namespace = sel.get("namespace")
+            template = self.fleet.control.get(wk, namespace, sel["name"])
+            image = wanted.get("image")
+            source = template
+            if not image:
+                source = self.fleet.member(held[0]).get(wk, namespace, sel["name"])
+                if source is None:
+                    raise kp.PolicyError("hold_image.image", "is required: {0} runs no {1} {2}/{3} to read the "
+                                         "previous image from".format(held[0], sel["kind"], namespace, sel["name"]))
+            index = kp.container_index(source or template, wanted.get("container"))
+            if not image:
+                image = kp.container_image(source, index)
+                if not image:
+                    raise kp.PolicyError("hold_image.image", "is required: {0} {1}/{2} in {3} has no image at "
+                                         "container {4}".format(sel["kind"], namespace, sel["name"], held[0], index))
+            kp.split_image(image)
+            out.append({"selector": sel, "index": index, "image": image})
+        return out
+
+    # --- writes ------------------------------------------------------------------
+
+    def note(self, k, name, before, after):
+        if self.module._diff:
+            label = "{0} {1}".format(k.kind, "/".join(x for x in (self.namespace, name) if x))
+            self.diffs.append({"before": kp.for_diff(before), "after": kp.for_diff(after),
+                               "before_header": label, "after_header": label})
+
+    def ensure(self, k, desired):
+        """Apply ``desired`` unless the server already has it; returns the object as the server has it."""
+        name = desired["metadata"]["name"]
+        live = self.fleet.control.get(k, self.namespace, name)
+        if live is not None and kp.is_subset(desired["spec"], live.get("spec")) and \
+                kp.is_subset(desired["metadata"].get("labels") or {}, live["metadata"].get("labels") or {}) and \
+                kp.is_subset(desired["metadata"].get("annotations") or {}, live["metadata"].get("annotations") or {}):
+            # Everything we set is there; a field we set before and dropped now would still be
+            # there too, so ask the server what an apply would leave.
+            try:
+                would = self.fleet.control.apply(k, desired, dry_run=True)
+            except FleetError:
+                would = live
+            if kp.same_object(would, live):
+                return live
+        after = self.fleet.control.apply(k, desired, dry_run=self.check)
+        self.changed = True
+        self.note(k, name, live, after)
+        return after
+
+    def remove(self, k, name):
+        live = self.fleet.control.get(k, self.namespace, name)
+        if live is None:
+            return False
+        self.fleet.control.delete(k, self.namespace, name, dry_run=self.check)
+        self.changed = True
+        self.note(k, name, live, None)
+        return True
+
+    def present(self):
+        policy, override, released, held, holds = self.plan()
+        # The hold goes first, so no held cluster sees the new image in between; it goes
+        # last on the final wave, for the same reason.
+        override_after = self.ensure(self.override_kind, override) if override else None
+        policy_after = self.ensure(self.policy_kind, policy)
+        if not override:
+            self.remove(self.override_kind, self.hold_name)
+        return dict(
+            policy=kp.for_diff(policy_after), override=kp.for_diff(override_after) if override_after else None,
+            released_clusters=released, held_clusters=held,
+            holds=[{"kind": h["selector"]["kind"], "name": h["selector"]["name"],
+                    "namespace": h["selector"].get("namespace"), "container": h["index"], "image": h["image"]}
+                   for h in holds])
+
+    def absent(self):
+        self.remove(self.override_kind, self.hold_name)
+        self.remove(self.policy_kind, self.name)
+        return {}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argspec(),
+        supports_check_mode=True,
+        required_if=[("state", "present", ["resource_selectors"])],
+        required_together=[("waves", "current_wave")],
+    )
+    fleet = fleet_from_module(module)
+    runner = Propagation(module, fleet)
+    try:
+        result = runner.present() if module.params["state"] == "present" else runner.absent()
+    except kp.PolicyError as e:
+        module.fail_json(msg=str(e), field=e.field, changed=runner.changed)
+    except FleetError as e:
+        module.fail_json(msg=str(e), changed=runner.changed)
+    result["changed"] = runner.changed
+    if module._diff:
+        result["diff"] = copy.deepcopy(runner.diffs)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
