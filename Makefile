@@ -44,7 +44,7 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_CACHE_DIR := $(HOME)/.ansible/test/cache
 
 .PHONY: help venv collection-link unit sanity lint integration test \
-	lab-up lab-down lab-status demo changelog clean distclean
+	lab-up lab-down lab-down-check lab-status demo changelog clean distclean
 
 help:
 	@echo "make demo         bring up the local federation and run playbooks/demo.yml"
@@ -129,6 +129,7 @@ test: $(VENV_STAMP) $(COLLECTION_LINK)
 	step lint || true; \
 	if step lab-up; then step integration || true; else echo "test: lab-up failed, integration skipped" >&2; fi; \
 	step lab-down || true; \
+	step lab-down-check || true; \
 	if [ $$status -ne 0 ]; then echo "test: FAILED:$$failed" >&2; else echo "test: all stages passed"; fi; \
 	exit $$status
 
@@ -139,6 +140,10 @@ lab-up: $(VENV_STAMP)
 
 lab-down: $(VENV_STAMP)
 	$(PY) -m tools.lab down
+
+# After lab-down: no process may still run a lab binary, and no PID file may be left.
+lab-down-check: $(VENV_STAMP)
+	$(PY) -m pytest tests/after_lab_down -q -p no:cacheprovider
 
 lab-status: $(VENV_STAMP)
 	$(PY) -m tools.lab status

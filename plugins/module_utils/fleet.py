@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: multicluster.canary contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Connections to a Karmada control plane and its member clusters.
 
 One :class:`Fleet` holds a client for the Karmada API server and, on demand,
@@ -31,7 +31,9 @@ try:
 except ImportError as e:  # pragma: no cover - reported by the module
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = e
-    ApiException = Exception
+
+    class ApiException(Exception):  # a stand-in so the except clauses below stay valid
+        pass
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
@@ -166,7 +168,7 @@ class Endpoint(object):
             raise FleetError("{0}: {1} {2}: {3}".format(self.name, method, path, _api_message(e)), status=status)
         except FleetError:
             raise
-        except Exception as e:  # connection refused, TLS errors, timeouts
+        except Exception as e:  # pylint: disable=broad-exception-caught  # refused, TLS, timeouts
             raise FleetError("{0}: {1} {2}: {3}".format(self.name, method, path, e))
 
     def get(self, k, namespace, name, subresource=None):

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: multicluster.canary contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Canary routes for Istio and the Gateway API, as plain data.
 
 Everything here takes and returns dicts and does no I/O, so that the module,

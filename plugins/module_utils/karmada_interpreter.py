@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: multicluster.canary contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """ResourceInterpreterCustomizations that let Karmada carry Argo Rollouts and Istio objects.
 
 Karmada (v1.14) has no interpreter for ``argoproj.io/v1alpha1`` ``Rollout``: without one

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: multicluster.canary contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Karmada PropagationPolicy and wave OverridePolicy synthesis (pure functions, no I/O).
 
 Everything here takes and returns plain dicts, so the whole policy a module would

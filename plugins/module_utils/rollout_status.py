@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: multicluster.canary contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """How an Argo Rollout stands, and what Argo's own CLI would patch to move it.
 
 Plain functions on Rollout dicts (as the API returns them); no I/O, so they

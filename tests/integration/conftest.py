@@ -33,7 +33,7 @@ class Lab:
     def kubectl(self, *args, context=None, input=None, check=True):
         cmd = [os.path.join(self.bin, "kubectl"), "--kubeconfig", self.kubeconfig,
                "--context", context or self.karmada, *args]
-        proc = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=120, check=False)
         if check and proc.returncode != 0:
             raise AssertionError("kubectl {0} failed: {1}{2}".format(" ".join(args), proc.stdout, proc.stderr))
         return proc.stdout
@@ -44,7 +44,7 @@ class Lab:
         if namespace:
             args += ["-n", namespace]
         cmd = [os.path.join(self.bin, "kubectl"), "--kubeconfig", self.kubeconfig, "--context", context, *args]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
         if proc.returncode != 0:
             if "NotFound" in proc.stderr or "not found" in proc.stderr:
                 return None
@@ -127,7 +127,7 @@ def run_module(lab, tmp_path):
         if diff:
             cmd.append("--diff")
         env = dict(os.environ, ANSIBLE_NOCOLOR="1")
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=False)
         if not out.exists():
             raise AssertionError(textwrap.dedent("""\
                 ansible-playbook did not register a result (rc={0}):

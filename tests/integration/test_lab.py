@@ -7,6 +7,10 @@ import sys
 
 import pytest
 
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
 pytestmark = pytest.mark.lab
 
 MEMBERS_WEIGHT_1 = ["k8s-master-beijing", "k8s-master-shanghai", "k8s-master-guangzhou", "k8s-master-shenzhen"]
@@ -60,9 +64,11 @@ def test_weighted_deployment_gives_one_ready_replica_per_member(lab, namespace):
 def _frontend(namespace, image):
     """Seed 000's frontend canary, reduced to a header route then a 20% weight with a manual pause."""
     labels = {"app": "helloworld"}
-    svc = lambda name: {"apiVersion": "v1", "kind": "Service",  # noqa: E731
-                        "metadata": {"name": name, "namespace": namespace},
-                        "spec": {"ports": [{"port": 80, "name": "http"}], "selector": labels}}
+
+    def svc(name):
+        return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": namespace},
+                "spec": {"ports": [{"port": 80, "name": "http"}], "selector": labels}}
+
     return [
         svc("helloworld-svc-stable"), svc("helloworld-svc-canary"),
         {"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
@@ -94,7 +100,7 @@ def _frontend(namespace, image):
 
 def _argo(lab, member, *args):
     cmd = [os.path.join(lab.bin, "kubectl-argo-rollouts"), "--kubeconfig", lab.kubeconfig, "--context", member, *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 
@@ -142,8 +148,10 @@ def test_seed000_frontend_canary_in_one_member(lab, namespace):
 
 def test_fault_stop_and_start_one_member_apiserver(lab):
     comp = "k8s-master-shenzhen/kube-apiserver"
-    run = lambda *a: subprocess.run([sys.executable, "-m", "tools.lab", *a], capture_output=True, text=True,  # noqa: E731
-                                    timeout=300, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "tools.lab", *args], capture_output=True, text=True,
+                              timeout=300, check=False, cwd=str(ROOT))
+
     stop = run("stop", comp)
     assert stop.returncode == 0, stop.stderr
     try:

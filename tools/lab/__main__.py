@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
@@ -27,8 +26,8 @@ def main(argv=None) -> int:
 
     if args.cmd == "build":
         started = time.monotonic()
-        root = build.build()
-        print(root)
+        for name, path in sorted(build.build().items()):
+            print(name, path)
         log("build step took {0:.0f}s".format(time.monotonic() - started))
         return 0
     lab = Lab(members=args.members)

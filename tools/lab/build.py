@@ -2,13 +2,12 @@
 
 Nothing upstream is vendored into the repository: every component is fetched
 with ``go mod download`` / ``go install`` at the versions pinned in
-``versions.json`` and built into ``~/.cache/multicluster-canary/lab/<key>/``.
+``versions.json`` and built into ``~/.cache/multicluster-canary/lab/components/<name>@<version>/``.
 A second run with the same versions finds the binaries and does nothing.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -44,12 +43,6 @@ def cache_root() -> Path:
     return Path(base)
 
 
-def cache_dir(versions: dict | None = None) -> Path:
-    versions = versions or load_versions()
-    key = hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()[:12]
-    return cache_root() / key
-
-
 def _log(msg: str) -> None:
     print(f"[lab build {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
@@ -60,7 +53,7 @@ def _go(args, cwd=None, env=None) -> str:
     full_env["CGO_ENABLED"] = "0"
     if env:
         full_env.update(env)
-    proc = subprocess.run(["go", *args], cwd=cwd, env=full_env, capture_output=True, text=True)
+    proc = subprocess.run(["go", *args], cwd=cwd, env=full_env, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"go {' '.join(args)} failed in {cwd}:\n{proc.stdout}\n{proc.stderr}")
     return proc.stdout
@@ -83,7 +76,10 @@ def build_kubernetes(version: str, work: Path, bindir: Path) -> None:
     """k8s.io/kubernetes replaces its staging modules with local dirs; point them at the published ones."""
     kdir = module_dir("k8s.io/kubernetes", version)
     gomod = (kdir / "go.mod").read_text()
-    staging = sorted(set(re.findall(r"^\s*(k8s\.io/[\w.-]+) => \./staging/", gomod, re.M)))
+    # Pin only the staging modules kubernetes requires: the proxy does not serve every sample-* module.
+    replaced = set(re.findall(r"^\s*(k8s\.io/[\w.-]+) => \./staging/", gomod, re.M))
+    required = set(re.findall(r"^\s*(k8s\.io/[\w.-]+) v0\.0\.0", gomod, re.M))
+    staging = sorted(replaced & required)
     staging_version = "v0." + version.split(".", 1)[1]
     requires = "\n".join(f"\t{m} {staging_version}" for m in staging)
     replaces = "\n".join(f"\t{m} => {m} {staging_version}" for m in staging)
@@ -93,7 +89,9 @@ def build_kubernetes(version: str, work: Path, bindir: Path) -> None:
     ) + ")\n"
     wdir = work / "kubernetes"
     _write_wrapper(wdir, "lab.local/kubernetes", body, {"tools.go": tools})
-    _go(["mod", "tidy"], cwd=wdir)
+    # The checksum database does not answer for every staging module here (404 for
+    # k8s.io/endpointslice@v0.32.3); the module proxy's copies are still pinned in go.sum.
+    _go(["mod", "tidy"], cwd=wdir, env={"GONOSUMDB": "k8s.io"})
     major, minor = version.lstrip("v").split(".")[:2]
     ldflags = " ".join(
         f"-X k8s.io/{pkg}/version.{k}={v}"
@@ -102,7 +100,7 @@ def build_kubernetes(version: str, work: Path, bindir: Path) -> None:
                      ("gitTreeState", "clean"), ("buildDate", "1970-01-01T00:00:00Z"))
     )
     _go(["build", "-trimpath", "-ldflags", f"-s -w {ldflags}", "-o", str(bindir) + "/",
-         *[f"k8s.io/kubernetes/cmd/{b}" for b in K8S_BINARIES]], cwd=wdir)
+         *[f"k8s.io/kubernetes/cmd/{b}" for b in K8S_BINARIES]], cwd=wdir, env={"GONOSUMDB": "k8s.io"})
 
 
 def build_etcd(version: str, work: Path, bindir: Path) -> None:
@@ -182,49 +180,60 @@ def fetch_crds(versions: dict, crddir: Path) -> None:
         shutil.copyfile(f, crddir / "gateway" / f.name)
 
 
-STEPS = (
-    ("etcd", lambda v, w, b: build_etcd(v["etcd"], w, b), ("etcd",)),
-    ("kwok", lambda v, w, b: build_kwok(v["kwok"], b), ("kwok",)),
-    ("argo-rollouts", lambda v, w, b: build_argo(v["argo_rollouts"], w, b), ARGO_BINARIES),
-    ("karmada", lambda v, w, b: build_karmada(v["karmada"], w, b), KARMADA_BINARIES),
-    ("kubernetes", lambda v, w, b: build_kubernetes(v["kubernetes"], w, b), K8S_BINARIES),
+STEPS = (  # (component, version key, builder, binaries)
+    ("etcd", "etcd", build_etcd, ("etcd",)),
+    ("kwok", "kwok", lambda version, _work, bindir: build_kwok(version, bindir), ("kwok",)),
+    ("argo-rollouts", "argo_rollouts", build_argo, ARGO_BINARIES),
+    ("karmada", "karmada", build_karmada, KARMADA_BINARIES),
+    ("kubernetes", "kubernetes", build_kubernetes, K8S_BINARIES),
 )
+CRD_KEYS = ("karmada", "argo_rollouts", "istio_api", "gateway_api")
 
 
-def build(force: bool = False) -> Path:
+def component_dir(name: str, version: str) -> Path:
+    return cache_root() / "components" / f"{name}@{version}"
+
+
+def crds_dir(versions: dict) -> Path:
+    return cache_root() / "crds" / "-".join(versions[k] for k in CRD_KEYS)
+
+
+def build(force: bool = False) -> dict:
+    """Build what is missing; return {binary name: path} and the CRD directory under key 'crds'."""
     versions = load_versions()
-    root = cache_dir(versions)
-    bindir, work, crddir = root / "bin", root / "work", root / "crds"
-    bindir.mkdir(parents=True, exist_ok=True)
-    (root / "versions.json").write_text(json.dumps(versions, indent=2, sort_keys=True))
-    timings = {}
-    for name, fn, outputs in STEPS:
-        if not force and all((bindir / o).exists() for o in outputs):
-            continue
-        _log(f"building {name}")
-        start = time.monotonic()
-        fn(versions, work, bindir)
-        timings[name] = round(time.monotonic() - start, 1)
-        _log(f"built {name} in {timings[name]}s")
-    if force or not (crddir / "istio" / "istio.yaml").exists():
-        fetch_crds(versions, crddir)
+    work = cache_root() / "work"
+    paths, timings = {}, {}
+    for name, key, fn, outputs in STEPS:
+        bindir = component_dir(name, versions[key])
+        if force or not all((bindir / o).exists() for o in outputs):
+            bindir.mkdir(parents=True, exist_ok=True)
+            _log(f"building {name} {versions[key]}")
+            start = time.monotonic()
+            fn(versions[key], work, bindir)
+            timings[name] = round(time.monotonic() - start, 1)
+            _log(f"built {name} in {timings[name]}s")
+        paths.update({o: bindir / o for o in outputs})
+    crds = crds_dir(versions)
+    if force or not (crds / "istio" / "istio.yaml").exists():
+        fetch_crds(versions, crds)
+    paths["crds"] = crds
     if timings:
-        with open(root / "build-times.json", "a") as fh:
-            fh.write(json.dumps({"at": time.time(), "seconds": timings}) + "\n")
+        with open(cache_root() / "build-times.jsonl", "a") as fh:
+            fh.write(json.dumps({"at": time.time(), "versions": versions, "seconds": timings}) + "\n")
     shutil.rmtree(work, ignore_errors=True)
-    return root
+    return paths
 
 
-def link_into(target: Path, root: Path) -> None:
-    """Make the binaries reachable at .lab/bin (symlinks to the cache)."""
+def link_into(target: Path, paths: dict) -> None:
+    """Make the binaries reachable at .lab/bin (symlinks into the cache)."""
     target.mkdir(parents=True, exist_ok=True)
     for b in ALL_BINARIES:
         link = target / b
         if link.is_symlink() or link.exists():
             link.unlink()
-        link.symlink_to(root / "bin" / b)
+        link.symlink_to(paths[b])
 
 
 if __name__ == "__main__":
-    r = build(force="--force" in sys.argv)
-    print(r)
+    for k, v in sorted(build(force="--force" in sys.argv).items()):
+        print(k, v)

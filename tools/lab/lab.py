@@ -198,10 +198,10 @@ class Lab:
     # ---- kubectl ----------------------------------------------------------------------------
     def kubectl(self, cluster: str, *args, input=None, check=True, timeout=120):
         cmd = [self.binary("kubectl"), "--kubeconfig", str(self.kubeconfig), "--context", self.context(cluster), *args]
-        proc = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, check=False)
         if check and proc.returncode != 0:
-            raise LabError("kubectl --context {0} {1}: {2}{3}".format(self.context(cluster), " ".join(args),
-                                                                     proc.stdout, proc.stderr))
+            raise LabError("kubectl --context {0} {1}: {2}{3}".format(
+                self.context(cluster), " ".join(args), proc.stdout, proc.stderr))
         return proc.stdout
 
     def apply_files(self, cluster: str, files) -> None:
@@ -219,9 +219,9 @@ class Lab:
     def up(self) -> None:
         started = time.monotonic()
         topology.ensure_dirs(self)
-        cache = build.build()
-        build.link_into(self.bindir, cache)
-        crds = cache / "crds"
+        paths = build.build()
+        build.link_into(self.bindir, paths)
+        crds = paths["crds"]
         self.write_kubeconfigs()
         comps = {c.id: c for c in self.components()}
 
@@ -268,8 +268,8 @@ class Lab:
             "https://karmada-webhook.karmada-system.svc:443/",
             "https://127.0.0.1:{0}/".format(topology.port(0, 45)))
         self.kubectl(KARMADA, "apply", "--server-side", "--force-conflicts", "-f", "-", input=webhooks)
-        api = list(yaml.safe_load_all((karmada_src / "artifacts/deploy/karmada-aggregated-apiserver-apiservice.yaml")
-                                      .read_text().replace("{{caBundle}}", ca_b64)))
+        api_file = karmada_src / "artifacts/deploy/karmada-aggregated-apiserver-apiservice.yaml"
+        api = list(yaml.safe_load_all(api_file.read_text().replace("{{caBundle}}", ca_b64)))
         for doc in api:
             if doc["kind"] == "APIService":
                 doc["spec"]["service"]["port"] = topology.port(0, 44)

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # Copyright: multicluster.canary contributors
-# Apache License 2.0 (see LICENSE)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """rollout_status against seed 000's Rollouts in the states a release meets."""
 
 from __future__ import absolute_import, division, print_function
