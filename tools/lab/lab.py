@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -37,6 +38,7 @@ class Lab:
         self.members = topology.member_names(count)
         self.bindir = self.state / "bin"
         self._pki = None
+        self._procs = {}  # processes started by this invocation: their exit status is known exactly
 
     # ---- files -------------------------------------------------------------------------------
     def _saved(self) -> dict:
@@ -146,7 +148,15 @@ class Lab:
                                 env=env, start_new_session=True, cwd=str(self.state))
         logf.close()
         self.pidfile(comp.id).write_text("{0} {1}\n".format(proc.pid, comp.argv[0]))
+        self._procs[comp.id] = proc
         return True
+
+    def exited(self, comp_id: str):
+        """The exit status if the component is known to have stopped, else None."""
+        proc = self._procs.get(comp_id)
+        if proc is not None:
+            return proc.poll()
+        return None if self.pid(comp_id) else "unknown"
 
     def stop(self, comp_id: str, timeout: float = 15) -> bool:
         pid = self.pid(comp_id)
@@ -173,6 +183,13 @@ class Lab:
     def healthy(self, comp) -> bool:
         if not comp.health:
             return self.pid(comp.id) is not None
+        if comp.health.startswith("tcp://"):
+            host, port = comp.health[len("tcp://"):].rsplit(":", 1)
+            try:
+                socket.create_connection((host, int(port)), timeout=2).close()
+                return True
+            except OSError:
+                return False
         return _get(comp.health, self._ssl()) == 200
 
     def _ssl(self):
@@ -185,9 +202,10 @@ class Lab:
         deadline = time.monotonic() + timeout
         while pending and time.monotonic() < deadline:
             for comp in list(pending):
-                if self.pid(comp.id) is None:
-                    raise LabError("{0} exited; see {1}:\n{2}".format(comp.id, self.logfile(comp.id),
-                                                                       _tail(self.logfile(comp.id))))
+                status = self.exited(comp.id)
+                if status is not None:
+                    raise LabError("{0} exited ({1}); see {2}:\n{3}".format(
+                        comp.id, status, self.logfile(comp.id), _tail(self.logfile(comp.id))))
                 if self.healthy(comp):
                     pending.remove(comp)
             if pending:

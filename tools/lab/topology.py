@@ -35,7 +35,7 @@ class Component:
     name: str
     argv: list
     env: dict = field(default_factory=dict)
-    health: str | None = None  # https URL polled with the admin cert until it answers 200
+    health: str | None = None  # URL polled with the admin cert until it answers 200; tcp://host:port to connect
 
     @property
     def id(self) -> str:
@@ -77,6 +77,7 @@ def _controller_manager(lab, index: int, cluster: str, controllers: str) -> Comp
         lab.binary("kube-controller-manager"),
         "--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
         "--bind-address=127.0.0.1", "--secure-port={0}".format(port(index, 57)),
+        "--tls-cert-file=" + lab.pki["serving_crt"], "--tls-private-key-file=" + lab.pki["serving_key"],
         "--leader-elect=false",
         "--controllers=" + controllers,
         "--service-account-private-key-file=" + lab.pki["sa_key"],
@@ -121,7 +122,8 @@ def karmada_components(lab) -> list:
             "--cert-dir=" + str(lab.webhook_cert_dir()),
             "--metrics-bind-address=127.0.0.1:{0}".format(port(0, 46)),
             "--health-probe-bind-address=127.0.0.1:{0}".format(port(0, 47)),
-        ], health="http://127.0.0.1:{0}/readyz".format(port(0, 47))),
+        # It registers no health checks (/readyz answers 404): serving TLS on its port is the signal.
+        ], health="tcp://127.0.0.1:{0}".format(port(0, 45))),
         Component(KARMADA, "karmada-controller-manager", [
             lab.binary("karmada-controller-manager"),
             "--kubeconfig=" + kc,
@@ -152,6 +154,7 @@ def member_components(lab, index: int, name: str) -> list:
             lab.binary("kube-scheduler"),
             "--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
             "--bind-address=127.0.0.1", "--secure-port={0}".format(port(index, 59)),
+            "--tls-cert-file=" + lab.pki["serving_crt"], "--tls-private-key-file=" + lab.pki["serving_key"],
             "--leader-elect=false",
         ], health="https://127.0.0.1:{0}/healthz".format(port(index, 59))),
         Component(name, "kwok", [
