@@ -62,7 +62,12 @@ def test_weighted_deployment_gives_one_ready_replica_per_member(lab, namespace):
 
 
 def _frontend(namespace, image):
-    """Seed 000's frontend canary, reduced to a header route then a 20% weight with a manual pause."""
+    """Seed 000's frontend canary, reduced to a header route then a 20% weight with a manual pause.
+
+    Unlike seed 000, a setCanaryScale step comes first: Argo Rollouts removes every managed route
+    while the canary ReplicaSet has no available pod (rollout/trafficrouting.go), so seed 000's
+    setHeaderRoute-first order loses its header route at once.
+    """
     labels = {"app": "helloworld"}
 
     def svc(name):
@@ -89,6 +94,7 @@ def _frontend(namespace, image):
                                          "istio": {"virtualServices": [{"name": "helloworld-vsvc",
                                                                         "routes": ["primary"]}]}},
                       "steps": [
+                          {"setCanaryScale": {"replicas": 1}},
                           {"setHeaderRoute": {"name": "header-route-1", "match": [
                               {"headerName": "X-canary", "headerValue": {"exact": "test-user"}}]}},
                           {"pause": {}},
@@ -135,7 +141,7 @@ def test_seed000_frontend_canary_in_one_member(lab, namespace):
     _argo(lab, member, "promote", "helloworld", "-n", namespace)
     lab.wait_for(lambda: weights()["helloworld-svc-canary"] == 20, timeout=120, what="canary weight 20")
     assert weights() == {"helloworld-svc-stable": 80, "helloworld-svc-canary": 20}
-    lab.wait_for(lambda: rollout()["status"].get("currentStepIndex") == 3 and rollout()["status"].get("pauseConditions"),
+    lab.wait_for(lambda: rollout()["status"].get("currentStepIndex") == 4 and rollout()["status"].get("pauseConditions"),
                  timeout=60, what="second pause")
 
     _argo(lab, member, "promote", "helloworld", "-n", namespace, "--full")

@@ -149,7 +149,7 @@ def member_components(lab, index: int, name: str) -> list:
     kc = str(lab.admin_kubeconfig(name))
     return [
         _apiserver(lab, index, name),
-        _controller_manager(lab, index, name, "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route"),
+        _controller_manager(lab, index, name, "*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route"),
         Component(name, "kube-scheduler", [
             lab.binary("kube-scheduler"),
             "--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
