@@ -138,9 +138,13 @@ def _api_message(exc):
 class Endpoint(object):
     """One API server (the Karmada control plane or one member): get, list, apply, patch, delete."""
 
-    def __init__(self, name, api_client):
+    def __init__(self, name, api_client, dry_run_supported=True):
         self.name = name
         self.api = api_client
+        # Karmada's cluster proxy is a connect subresource, and the API server's connect handler
+        # answers every ?dryRun= with 400 "dryRun is not supported". Through it, check mode cannot
+        # ask the member, so it predicts instead of sending (see apply/patch/delete).
+        self.dry_run_supported = dry_run_supported
 
     def _call(self, method, path, query=None, body=None, content_type=None):
         headers = {"Accept": "application/json"}
@@ -182,6 +186,8 @@ class Endpoint(object):
     def apply(self, k, obj, dry_run=False, field_manager=FIELD_MANAGER, force=True):
         """Server-side apply; returns the object as the server has (or would have) it."""
         meta = obj.get("metadata", {})
+        if dry_run and not self.dry_run_supported:
+            return obj  # the prediction: what we would send (without the server's defaults)
         query = {"fieldManager": field_manager, "force": "true" if force else "false"}
         if dry_run:
             query["dryRun"] = "All"
@@ -190,12 +196,19 @@ class Endpoint(object):
 
     def patch(self, k, namespace, name, patch, subresource=None, dry_run=False,
               content_type="application/merge-patch+json"):
-        """Patch with a dict (merge or strategic merge patch) or a list (JSON patch); never a JSON string."""
+        """Patch with a dict (merge or strategic merge patch) or a list (JSON patch); never a JSON string.
+
+        A dry run on an endpoint that cannot do one sends nothing and returns None.
+        """
+        if dry_run and not self.dry_run_supported:
+            return None
         query = {"dryRun": "All"} if dry_run else None
         return self._call("PATCH", k.path(namespace, name, subresource), query=query,
                           body=patch, content_type=content_type)
 
     def delete(self, k, namespace, name, dry_run=False):
+        if dry_run and not self.dry_run_supported:
+            return None
         query = {"dryRun": "All"} if dry_run else None
         try:
             return self._call("DELETE", k.path(namespace, name), query=query)
@@ -250,7 +263,8 @@ class Fleet(object):
                 except Exception as e:
                     raise FleetError("member {0}: cannot load kubeconfig context {1!r}: {2}".format(name, context, e))
                 cfg.verify_ssl = self.configuration.verify_ssl
-            self._members[name] = Endpoint(name, self._client(cfg))
+            self._members[name] = Endpoint(name, self._client(cfg),
+                                           dry_run_supported=self.member_access != "karmada_proxy")
         return self._members[name]
 
     def clusters(self):

@@ -127,6 +127,9 @@ def run_module(lab, tmp_path):
         if diff:
             cmd.append("--diff")
         env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+        # This checkout's collection (make collection-link) first, then the venv's kubernetes.core.
+        site = [p for p in sys.path if p.endswith("site-packages")]
+        env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join([str(ROOT / "build" / "collections"), *site])
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, check=False)
         if not out.exists():
             raise AssertionError(textwrap.dedent("""\

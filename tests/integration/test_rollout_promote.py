@@ -53,7 +53,9 @@ def states(lab, namespace):
 def wait_all(lab, namespace, predicate, what):
     def check():
         s = states(lab, namespace)
-        return s if all(predicate(v) for v in s.values()) else None
+        if not all(predicate(v) for v in s.values()):
+            raise AssertionError(s)  # kept by wait_for, so a timeout shows where each member was
+        return s
     return lab.wait_for(check, timeout=WAIT, interval=1.0, what="{0} (Rollout in every member)".format(what))
 
 

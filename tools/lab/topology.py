@@ -147,9 +147,13 @@ def karmada_components(lab) -> list:
 
 def member_components(lab, index: int, name: str) -> list:
     kc = str(lab.admin_kubeconfig(name))
+    # KWOK posts node status less often than the node lifecycle controller's grace period, so with
+    # that controller on, nodes flap NotReady and their pods are marked NotReady for good. Without it,
+    # nothing would lift the not-ready taint TaintNodesByCondition puts on new nodes: drop both.
     return [
-        _apiserver(lab, index, name),
-        _controller_manager(lab, index, name, "*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-route"),
+        _apiserver(lab, index, name, extra=["--disable-admission-plugins=TaintNodesByCondition"]),
+        _controller_manager(lab, index, name,
+                            "*,-nodeipam,-nodelifecycle,-cloud-node-lifecycle,-service-lb-controller,-route"),
         Component(name, "kube-scheduler", [
             lab.binary("kube-scheduler"),
             "--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
