@@ -290,6 +290,18 @@ class Fleet(object):
                 field, ", ".join(unknown), ", ".join(sorted(known)) or "none"))
         return list(requested)
 
+    def preferred_versions(self, groups):
+        """{group: preferred version} as the Karmada API server serves them (groups it lacks are left out)."""
+        found = {}
+        for group in set(groups):
+            if not group:
+                found[group] = "v1"
+                continue
+            info = self.control._call("GET", "/apis/" + group)
+            if info and info.get("preferredVersion"):
+                found[group] = info["preferredVersion"]["version"]
+        return found
+
     def placement(self, kind_name, namespace, name):
         """Member clusters where Karmada placed one resource template (from its ResourceBinding)."""
         binding = self.control.get(kind("ResourceBinding"), namespace,

@@ -49,6 +49,8 @@ HASH_LABEL = "rollouts-pod-template-hash"
 # (the Rollout's trafficRouting.managedRoutes), comma-separated. Without it, the
 # member-only named routes at the top of spec.http are taken as Argo's.
 MANAGED_ROUTES_ANNOTATION = "multicluster.canary/managed-routes"
+# Written by the VirtualService retention itself: the template weights it last applied to the member.
+TEMPLATE_WEIGHTS_ANNOTATION = "multicluster.canary/template-weights"
 
 KINDS = ("rollout", "service", "virtualservice", "destinationrule")
 
@@ -363,14 +365,52 @@ local function findDestination(destinations, wanted)
   return nil
 end
 
--- Keep the member's weight for every destination both routes have.
-local function keepWeights(desiredRoute, observedRoute)
+-- The template's own weights as last applied to the member are remembered in an annotation
+-- (section/route/host/subset=weight;...). Where the template's weight is what it was at the last
+-- apply, the member's weight is Argo's and is kept; where the template changed it, ours wins.
+local WEIGHTS = "{weights_annotation}"
+
+local function destKey(section, routeKey, dest)
+  local d = dest.destination or {{}}
+  return section .. "/" .. routeKey .. "/" .. (d.host or "") .. "/" .. (d.subset or "")
+end
+
+local function weightText(dest)
+  if dest.weight == nil then
+    return ""
+  end
+  return tostring(dest.weight)
+end
+
+local function parseWeights(text)
+  local out = {{}}
+  if text == nil then
+    return nil
+  end
+  for key, value in string.gmatch(text, "([^;=]+)=([^;]*)") do
+    out[key] = value
+  end
+  return out
+end
+
+-- Keep the member's weight for every destination both routes have, unless the template moved it.
+-- Without that record (objects synced before it existed), Karmada's generation annotation tells
+-- whether the template changed at all since the member's last sync: if it did, the template wins.
+local GENERATION = "resourcetemplate.karmada.io/generation"
+local templateChanged = false
+
+local function keepWeights(desiredRoute, observedRoute, section, routeKey, lastApplied, pristine)
   if desiredRoute.route == nil or observedRoute.route == nil then
     return
   end
   for _, dest in ipairs(desiredRoute.route) do
+    local key = destKey(section, routeKey, dest)
+    local moved = templateChanged
+    if lastApplied ~= nil then
+      moved = lastApplied[key] ~= nil and lastApplied[key] ~= pristine[key]
+    end
     local seen = findDestination(observedRoute.route, dest)
-    if seen ~= nil and seen.weight ~= nil then
+    if not moved and seen ~= nil and seen.weight ~= nil then
       dest.weight = seen.weight
     end
   end
@@ -392,7 +432,7 @@ local function declaredRoutes(obj)
   return names
 end
 
-local function mergeHttp(desiredObj, d, o)
+local function mergeHttp(desiredObj, d, o, lastApplied, pristine)
   if d.http == nil or o.http == nil then
     return
   end
@@ -407,17 +447,19 @@ local function mergeHttp(desiredObj, d, o)
   end
   local desiredNames = {{}}
   local unnamed = 0
-  for _, route in ipairs(d.http) do
+  for i, route in ipairs(d.http) do
     local seen = nil
+    local routeKey = tostring(i)
     if isNamed(route) then
       desiredNames[route.name] = true
       seen = observedByName[route.name]
+      routeKey = route.name
     else
       unnamed = unnamed + 1
       seen = observedUnnamed[unnamed]
     end
     if seen ~= nil then
-      keepWeights(route, seen)
+      keepWeights(route, seen, "http", routeKey, lastApplied, pristine)
     end
   end
   -- Routes only the member has: Argo's managed routes.
@@ -444,15 +486,41 @@ local function mergeHttp(desiredObj, d, o)
 end
 
 -- TLS and TCP routes have no names: match them by position.
-local function mergeByPosition(desiredRoutes, observedRoutes)
+local function mergeByPosition(section, desiredRoutes, observedRoutes, lastApplied, pristine)
   if desiredRoutes == nil or observedRoutes == nil then
     return
   end
   for i, route in ipairs(desiredRoutes) do
     if observedRoutes[i] ~= nil then
-      keepWeights(route, observedRoutes[i])
+      keepWeights(route, observedRoutes[i], section, tostring(i), lastApplied, pristine)
     end
   end
+end
+
+-- The template's weights before any merge: {{key = weight}} and the annotation text.
+local function templateWeights(spec)
+  local byKey = {{}}
+  local parts = {{}}
+  local function add(section, routes, named)
+    if routes == nil then
+      return
+    end
+    for i, route in ipairs(routes) do
+      local routeKey = tostring(i)
+      if named and isNamed(route) then
+        routeKey = route.name
+      end
+      for _, dest in ipairs(route.route or {{}}) do
+        local key = destKey(section, routeKey, dest)
+        byKey[key] = weightText(dest)
+        table.insert(parts, key .. "=" .. byKey[key])
+      end
+    end
+  end
+  add("http", spec.http, true)
+  add("tls", spec.tls, false)
+  add("tcp", spec.tcp, false)
+  return byKey, table.concat(parts, ";")
 end
 
 function Retain(desiredObj, observedObj)
@@ -461,9 +529,23 @@ function Retain(desiredObj, observedObj)
   if d == nil or o == nil then
     return desiredObj
   end
-  mergeHttp(desiredObj, d, o)
-  mergeByPosition(d.tls, o.tls)
-  mergeByPosition(d.tcp, o.tcp)
+  local pristine, text = templateWeights(d)
+  local observedAnnotations = observedObj.metadata and observedObj.metadata.annotations
+  local lastApplied = nil
+  local desiredAnnotations = desiredObj.metadata and desiredObj.metadata.annotations or {{}}
+  templateChanged = false
+  if observedAnnotations ~= nil then
+    lastApplied = parseWeights(observedAnnotations[WEIGHTS])
+    templateChanged = desiredAnnotations[GENERATION] ~= nil and
+      desiredAnnotations[GENERATION] ~= observedAnnotations[GENERATION]
+  end
+  mergeHttp(desiredObj, d, o, lastApplied, pristine)
+  mergeByPosition("tls", d.tls, o.tls, lastApplied, pristine)
+  mergeByPosition("tcp", d.tcp, o.tcp, lastApplied, pristine)
+  if desiredObj.metadata.annotations == nil then
+    desiredObj.metadata.annotations = {{}}
+  end
+  desiredObj.metadata.annotations[WEIGHTS] = text
   return desiredObj
 end
 """
@@ -490,7 +572,8 @@ def destination_rule_customizations():
 
 
 def virtual_service_customizations():
-    return {"retention": {"luaScript": VIRTUAL_SERVICE_RETENTION.format(annotation=MANAGED_ROUTES_ANNOTATION)}}
+    return {"retention": {"luaScript": VIRTUAL_SERVICE_RETENTION.format(
+        annotation=MANAGED_ROUTES_ANNOTATION, weights_annotation=TEMPLATE_WEIGHTS_ANNOTATION)}}
 
 
 def customization(name, api_version, kind, rules):

@@ -161,6 +161,32 @@ def selectors(sels, field="resource_selectors"):
     return [selector(s, field) for s in sels]
 
 
+def api_group(api_version):
+    return api_version.split("/", 1)[0] if "/" in api_version else ""
+
+
+def preferred_selectors(sels, preferred):
+    """Selectors moved to each group's preferred version, and a note for each one moved.
+
+    Karmada's detector sees a resource template only at its group's preferred version
+    (networking.istio.io/v1 for Istio >= 1.22 CRDs), and matches selectors by exact
+    apiVersion, so a selector for networking.istio.io/v1beta1 never matches anything.
+    """
+    out, notes = [], []
+    for i, sel in enumerate(sels):
+        sel = dict(sel)
+        group = api_group(sel["apiVersion"])
+        want = preferred.get(group)
+        if want is not None:
+            target = "{0}/{1}".format(group, want) if group else want
+            if target != sel["apiVersion"]:
+                notes.append("resource_selectors[{0}]: Karmada matches {1} only at its preferred version {2}; "
+                             "selecting {2} instead of {3}".format(i, sel["kind"], target, sel["apiVersion"]))
+                sel["apiVersion"] = target
+        out.append(sel)
+    return out, notes
+
+
 def placement(clusters=None, weights=None, scheduling=None, division_preference=None,
               dynamic_weight=None, spread_constraints=None, cluster_tolerations=None):
     """The ``placement`` block. ``clusters`` and ``weights`` hold resolved (full) names.

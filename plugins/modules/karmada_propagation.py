@@ -367,6 +367,10 @@ class Propagation(object):
         if p["kind"] == "PropagationPolicy" and not p["namespace"]:
             raise kp.PolicyError("namespace", "is required for a PropagationPolicy")
         sels = kp.selectors(p["resource_selectors"])
+        sels, notes = kp.preferred_selectors(
+            sels, self.fleet.preferred_versions(kp.api_group(s["apiVersion"]) for s in sels))
+        for note in notes:
+            self.module.warn(note)
         weights = kp.check_weights(p["weights"])
         kp.check_waves(p["waves"], p["current_wave"])
         known = self.fleet.clusters()

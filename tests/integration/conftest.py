@@ -119,7 +119,7 @@ def run_module(lab, tmp_path):
             ],
         }]
         pb = tmp_path / "play.yml"
-        pb.write_text(yaml.safe_dump(play))
+        pb.write_text(yaml.safe_dump(play, sort_keys=False))
         cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
                "-c", "local", str(pb)]
         if check:

@@ -36,7 +36,9 @@ def propagation_policy(lab, namespace, names):
         "kind": "PropagationPolicy",
         "metadata": {"name": "istio-routes", "namespace": namespace},
         "spec": {
-            "resourceSelectors": [{"apiVersion": ISTIO, "kind": kind, "name": name} for kind, name in names],
+            # Karmada matches templates only at the group's preferred version (v1 for Istio 1.24's CRDs)
+            "resourceSelectors": [{"apiVersion": "networking.istio.io/v1", "kind": kind, "name": name}
+                                  for kind, name in names],
             "placement": {"clusterAffinity": {"clusterNames": list(lab.members)}},
         },
     }

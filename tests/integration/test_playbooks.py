@@ -129,3 +129,38 @@ def test_release_to_first_pause_then_promote_to_the_end(lab, release_namespace):
     for member in lab.members:
         assert member in status.stdout
     assert "aligned" in status.stdout or "Healthy" in status.stdout
+
+
+def test_backend_lane_then_rollback(lab, release_namespace):
+    """A backend's canary takes lane traffic (header or canary caller) and 20% of the rest; rollback undoes it."""
+    ns, app = release_namespace, "ruoyi-system"
+    old, new = "ruoyi/ruoyi-system:1.0.0", "ruoyi/ruoyi-system:1.1.0"
+    ok(playbook("release.yml", app=app, image=new, auto_promote=False, multicluster_canary_namespace=ns))
+
+    for member in lab.members:
+        ro = lab.get(member, ROLLOUT, app, ns)
+        assert ro["spec"]["replicas"] == 1 and image_of(ro) == new, member
+        assert ro["status"]["phase"] == "Paused" and ro["status"]["currentStepIndex"] == 1, (member, ro["status"])
+        vs = lab.get(member, VS, app, ns)
+        assert vs["spec"]["gateways"] == ["mesh"] and vs["spec"]["hosts"] == [app], vs["spec"]
+        by_name = routes(vs)
+        lane = by_name["canary-lane"]
+        assert {"headers": {"X-canary": {"exact": "test-user"}}} in lane["match"], lane
+        assert {"sourceLabels": {"lane": "canary"}} in lane["match"], lane
+        assert [d["destination"]["host"] for d in lane["route"]] == [app + "-canary"], lane
+        assert [(d["destination"]["host"], d["weight"]) for d in by_name["primary"]["route"]] == \
+            [(app + "-stable", 80), (app + "-canary", 20)], by_name["primary"]
+        # the canary pods carry the lane label that the callers' VirtualServices match
+        pods = json.loads(lab.kubectl("get", "pods", "-n", ns, "-l", "lane=canary,app=" + app, "-o", "json",
+                                      context=member))["items"]
+        assert pods, "no canary pod labelled lane=canary in " + member
+
+    ok(playbook("rollback.yml", app=app, multicluster_canary_namespace=ns))
+    assert image_of(lab.get(lab.karmada, ROLLOUT, app, ns)) == old
+    for member in lab.members:
+        ro = lab.get(member, ROLLOUT, app, ns)
+        assert image_of(ro) == old, member
+        assert ro["status"]["phase"] == "Healthy" and ro["status"]["stableRS"] == ro["status"]["currentPodHash"], \
+            (member, ro["status"])
+        primary = routes(lab.get(member, VS, app, ns))["primary"]
+        assert [d["weight"] for d in primary["route"]] == [100, 0], primary

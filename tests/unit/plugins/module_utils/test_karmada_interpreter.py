@@ -561,4 +561,66 @@ def test_virtual_service_retention_without_member_http_is_the_template():
     observed = copy.deepcopy(desired)
     del observed["spec"]["http"]
     out, = run_lua(scripts("virtualservice-v1alpha3")["retention"], "Retain", desired, observed)
-    assert out == desired
+    assert out["spec"] == desired["spec"]
+    assert out["metadata"]["annotations"][WEIGHTS] == (
+        "http/primary/helloworld-svc-stable/=100;http/primary/helloworld-svc-canary/=0")
+
+
+WEIGHTS = "multicluster.canary/template-weights"
+
+
+def _primary(stable, canary, extra_routes=()):
+    return {"metadata": {"name": "vs", "namespace": "ns"}, "spec": {"http": [
+        *extra_routes,
+        {"name": "primary", "route": [{"destination": {"host": "stable"}, "weight": stable},
+                                      {"destination": {"host": "canary"}, "weight": canary}]}]}}
+
+
+def _weights(obj):
+    return [d["weight"] for r in obj["spec"]["http"] if r.get("name") == "primary" for d in r["route"]]
+
+
+@needs_lua
+def test_virtual_service_retention_keeps_argo_weights_while_the_template_is_unchanged():
+    desired = _primary(100, 0)
+    observed = _primary(80, 20)  # Argo's setWeight 20 in the member
+    observed["metadata"]["annotations"] = {WEIGHTS: "http/primary/stable/=100;http/primary/canary/=0"}
+    out, = run_lua(scripts("virtualservice-v1")["retention"], "Retain", desired, observed)
+    assert _weights(out) == [80, 20]
+
+
+@needs_lua
+def test_virtual_service_retention_lets_a_template_weight_change_through():
+    desired = _primary(70, 30)  # our own change on the template
+    observed = _primary(80, 20)
+    observed["metadata"]["annotations"] = {WEIGHTS: "http/primary/stable/=100;http/primary/canary/=0"}
+    out, = run_lua(scripts("virtualservice-v1")["retention"], "Retain", desired, observed)
+    assert _weights(out) == [70, 30]
+    assert out["metadata"]["annotations"][WEIGHTS] == "http/primary/stable/=70;http/primary/canary/=30"
+
+
+@needs_lua
+def test_virtual_service_retention_without_a_record_follows_karmada_generation():
+    gen = "resourcetemplate.karmada.io/generation"
+    observed = _primary(80, 20)
+    observed["metadata"]["annotations"] = {gen: "1"}
+    same = _primary(100, 0)
+    same["metadata"]["annotations"] = {gen: "1"}  # template unchanged: the 80/20 is Argo's
+    out, = run_lua(scripts("virtualservice-v1")["retention"], "Retain", same, observed)
+    assert _weights(out) == [80, 20]
+    changed = _primary(70, 30)
+    changed["metadata"]["annotations"] = {gen: "2"}  # template edited since the member's last sync
+    out, = run_lua(scripts("virtualservice-v1")["retention"], "Retain", changed, observed)
+    assert _weights(out) == [70, 30]
+
+
+@needs_lua
+def test_virtual_service_retention_new_template_route_keeps_argo_weights():
+    lane = {"name": "lane", "match": [{"headers": {"x-lane": {"exact": "canary"}}}],
+            "route": [{"destination": {"host": "canary"}}]}
+    desired = _primary(100, 0, extra_routes=[lane])
+    observed = _primary(80, 20)
+    observed["metadata"]["annotations"] = {WEIGHTS: "http/primary/stable/=100;http/primary/canary/=0"}
+    out, = run_lua(scripts("virtualservice-v1")["retention"], "Retain", desired, observed)
+    assert [r["name"] for r in out["spec"]["http"]] == ["lane", "primary"]
+    assert _weights(out) == [80, 20]

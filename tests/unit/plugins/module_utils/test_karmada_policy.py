@@ -297,3 +297,18 @@ def test_same_object_ignores_volatile_metadata():
     assert kp.same_object(a, b)
     b["spec"]["a"] = 2
     assert not kp.same_object(a, b)
+
+
+def test_preferred_selectors_move_istio_selectors_to_the_preferred_version():
+    sels = [{"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService", "name": "vs"},
+            {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "r"},
+            {"apiVersion": "v1", "kind": "Service", "name": "s"}]
+    out, notes = kp.preferred_selectors(sels, {"networking.istio.io": "v1", "argoproj.io": "v1alpha1", "": "v1"})
+    assert [s["apiVersion"] for s in out] == ["networking.istio.io/v1", "argoproj.io/v1alpha1", "v1"]
+    assert len(notes) == 1 and notes[0].startswith("resource_selectors[0]:")
+    assert sels[0]["apiVersion"] == "networking.istio.io/v1beta1"  # input untouched
+
+
+def test_preferred_selectors_leave_unknown_groups_alone():
+    sels = [{"apiVersion": "example.com/v2", "kind": "Thing", "name": "t"}]
+    assert kp.preferred_selectors(sels, {}) == (sels, [])
