@@ -154,6 +154,7 @@ def test_seed000_frontend_canary_in_one_member(lab, namespace):
 
 def test_fault_stop_and_start_one_member_apiserver(lab):
     comp = "k8s-master-shenzhen/kube-apiserver"
+
     def run(*args):
         return subprocess.run([sys.executable, "-m", "tools.lab", *args], capture_output=True, text=True,
                               timeout=300, check=False, cwd=str(ROOT))

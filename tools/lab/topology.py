@@ -122,7 +122,7 @@ def karmada_components(lab) -> list:
             "--cert-dir=" + str(lab.webhook_cert_dir()),
             "--metrics-bind-address=127.0.0.1:{0}".format(port(0, 46)),
             "--health-probe-bind-address=127.0.0.1:{0}".format(port(0, 47)),
-        # It registers no health checks (/readyz answers 404): serving TLS on its port is the signal.
+            # It registers no health checks (/readyz answers 404): serving TLS on its port is the signal.
         ], health="tcp://127.0.0.1:{0}".format(port(0, 45))),
         Component(KARMADA, "karmada-controller-manager", [
             lab.binary("karmada-controller-manager"),
