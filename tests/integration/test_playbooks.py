@@ -108,7 +108,7 @@ def test_release_to_first_pause_then_promote_to_the_end(lab, release_namespace):
         assert lab.get(member, "namespace", ns)["metadata"]["labels"].get("istio-injection") == "enabled"
 
     promotions = []
-    for _ in range(6):
+    for _attempt in range(6):
         proc = ok(playbook("promote.yml", app=APP, multicluster_canary_namespace=ns))
         promotions.append(round(proc.elapsed, 1))
         if all(((lab.get(m, ROLLOUT, APP, ns) or {}).get("status") or {}).get("phase") == "Healthy" for m in lab.members):
