@@ -31,6 +31,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 import copy
 
 RIC_API_VERSION = "config.karmada.io/v1alpha1"
@@ -549,6 +551,33 @@ function Retain(desiredObj, observedObj)
   return desiredObj
 end
 """
+
+
+# Karmada v1.14 turns a script's returned object back into JSON by field paths joined with "."
+# (luavm convertEmptySliceToEmptyStructPartly, unescaped), so managedFields entries such as
+# "f:app.kubernetes.io/managed-by" next to "f:app" break ReviseReplica and Retain for some members.
+# Nothing we return needs managedFields: drop them from every returned object.
+_WITHOUT_MANAGED_FIELDS = """\
+local function withoutManagedFields(obj)
+  if obj ~= nil and obj.metadata ~= nil then
+    obj.metadata.managedFields = nil
+  end
+  return obj
+end
+
+"""
+
+
+def _returns_without_managed_fields(script):
+    return _WITHOUT_MANAGED_FIELDS + re.sub(r"return (obj|desiredObj)\n", r"return withoutManagedFields(\1)\n", script)
+
+
+ROLLOUT_REPLICA_REVISION = _returns_without_managed_fields(ROLLOUT_REPLICA_REVISION)
+ROLLOUT_STATUS_AGGREGATION = _returns_without_managed_fields(ROLLOUT_STATUS_AGGREGATION)
+ROLLOUT_RETENTION = _returns_without_managed_fields(ROLLOUT_RETENTION)
+SERVICE_RETENTION = _returns_without_managed_fields(SERVICE_RETENTION)
+DESTINATION_RULE_RETENTION = _returns_without_managed_fields(DESTINATION_RULE_RETENTION)
+VIRTUAL_SERVICE_RETENTION = _returns_without_managed_fields(VIRTUAL_SERVICE_RETENTION)
 
 
 def rollout_customizations(istio_api_version=ISTIO_GROUP + "/v1"):

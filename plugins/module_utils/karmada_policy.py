@@ -271,8 +271,9 @@ def propagation_policy(name, namespace, resource_selectors, placement_spec, kind
 def split_image(image):
     """(registry, repository, tag_or_digest) the way Karmada's imageparser splits an image.
 
-    The registry is whatever precedes the first ``/`` (Karmada does not check for a dot),
-    so ``team/app:1`` has registry ``team``.
+    Like Karmada's ``imageparser.SplitHostname``, the part before the first ``/`` is a registry
+    only when it has a ``.`` or ``:`` or is ``localhost``: ``team/app:1`` has no registry and
+    the repository ``team/app``.
     """
     if not image or not isinstance(image, str) or re.search(r"\s", image):
         raise PolicyError("hold_image.image", "is not an image reference: {0!r}".format(image))
@@ -284,8 +285,9 @@ def split_image(image):
             name, tag = name.rsplit(":", 1)  # Karmada keeps the tag when both are given
     elif ":" in name.rsplit("/", 1)[-1]:
         name, tag = name.rsplit(":", 1)
-    if "/" in name:
-        registry, repository = name.split("/", 1)
+    first, _, rest = name.partition("/")
+    if rest and (any(c in first for c in ".:") or first == "localhost"):
+        registry, repository = first, rest
     else:
         registry, repository = "", name
     if not repository:

@@ -26,10 +26,15 @@ CANARY = "ccr.ccs.tencentyun.com/huanghuanhui/helloworld:canary"
 
 
 def rollout(namespace, image, replicas=4):
-    """Seed 000's backend Rollout (short pauses, so a change settles in the lab)."""
+    """Seed 000's backend Rollout (short pauses, so a change settles in the lab).
+
+    It carries Helm's label pair: managedFields then hold both f:app and f:app.kubernetes.io/...,
+    which Karmada v1.14's Lua result conversion mishandles unless our scripts drop managedFields.
+    """
     return {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
-        "metadata": {"name": "helloworld-stable", "namespace": namespace},
+        "metadata": {"name": "helloworld-stable", "namespace": namespace,
+                     "labels": {"app": "helloworld", "app.kubernetes.io/managed-by": "Helm"}},
         "spec": {
             "replicas": replicas,
             "revisionHistoryLimit": 2,

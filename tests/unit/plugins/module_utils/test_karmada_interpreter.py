@@ -627,3 +627,22 @@ def test_virtual_service_retention_new_template_route_keeps_argo_weights():
     out, = run_lua(scripts("virtualservice-v1")["retention"], "Retain", desired, observed)
     assert [r["name"] for r in out["spec"]["http"]] == ["lane", "primary"]
     assert _weights(out) == [80, 20]
+
+
+@needs_lua
+def test_returned_objects_carry_no_managed_fields():
+    """Karmada v1.14's result conversion breaks on managedFields keys like f:app.kubernetes.io/managed-by."""
+    managed = [{"manager": "kubectl", "fieldsV1": {"f:metadata": {"f:labels": {
+        "f:app": {}, "f:app.kubernetes.io/managed-by": {}}}}}]
+    rollout = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+               "metadata": {"name": "r", "labels": {"app": "r", "app.kubernetes.io/managed-by": "Helm"},
+                            "managedFields": managed},
+               "spec": {"replicas": 4, "strategy": {"canary": {"steps": [{"pause": {}}]}}}}
+    out, = run_lua(scripts("rollout")["replicaRevision"], "ReviseReplica", rollout, 1)
+    assert out["spec"]["replicas"] == 1
+    assert "managedFields" not in out["metadata"]
+    assert out["metadata"]["labels"] == rollout["metadata"]["labels"]
+    vs = _primary(100, 0)
+    vs["metadata"]["managedFields"] = managed
+    out, = run_lua(scripts("virtualservice-v1")["retention"], "Retain", vs, _primary(80, 20))
+    assert "managedFields" not in out["metadata"]
