@@ -248,13 +248,21 @@ def _place(summary):
 
 
 def fleet_summary(per_cluster):
-    """The fleet at a glance: state ``aligned``, ``mixed`` or ``degraded``, and a one-line message."""
+    """The fleet at a glance: state ``aligned``, ``aborted``, ``mixed`` or ``degraded``, and a one-line message.
+
+    ``aborted`` is every cluster aborted (a deliberate, consistent state: roll back or retry);
+    ``degraded`` is any cluster Degraded, or aborted while others are not.
+    """
     by_phase = {}
     for name in sorted(per_cluster):
         by_phase.setdefault(per_cluster[name]["phase"], []).append(name)
     result = {"clusters": len(per_cluster), "by_phase": by_phase, "step": None, "phase": None}
     if not per_cluster:
         result.update(state="empty", message="no cluster to report on")
+        return result
+    if all(s["phase"] == ABORTED for s in per_cluster.values()):
+        result.update(state="aborted", phase=ABORTED,
+                      message="all {0} cluster(s) aborted: back on the stable version".format(len(per_cluster)))
         return result
     bad = dict((n, s) for n, s in per_cluster.items() if s["phase"] in (DEGRADED, ABORTED))
     if bad:

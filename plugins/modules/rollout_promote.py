@@ -233,7 +233,7 @@ fleet:
   type: dict
   contains:
     state:
-      description: C(aligned) (every cluster at the same place), C(mixed) or C(degraded).
+      description: C(aligned) (every cluster at the same place), C(aborted) (every cluster aborted), C(mixed) or C(degraded).
       type: str
       sample: aligned
     step:

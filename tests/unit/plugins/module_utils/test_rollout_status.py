@@ -349,3 +349,9 @@ def test_unobserved_never_settles(paused):
     after = load("healthy")
     after["metadata"]["generation"] = 5
     assert not rs.reached_next_pause(rs.summarize(paused), rs.summarize(after))
+
+
+def test_fleet_all_aborted_is_its_own_state():
+    f = rs.fleet_summary(fleet(beijing="aborted", shanghai="aborted"))
+    assert f["state"] == "aborted"
+    assert f["message"] == "all 2 cluster(s) aborted: back on the stable version"
