@@ -35,7 +35,7 @@ class _Module:  # what kubernetes.core's auth helpers read from a module
 
 def median_seconds(fn, rounds):
     times = []
-    for _ in range(rounds):
+    for _round in range(rounds):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)

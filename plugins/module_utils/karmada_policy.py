@@ -285,8 +285,8 @@ def split_image(image):
             name, tag = name.rsplit(":", 1)  # Karmada keeps the tag when both are given
     elif ":" in name.rsplit("/", 1)[-1]:
         name, tag = name.rsplit(":", 1)
-    first, _, rest = name.partition("/")
-    if rest and (any(c in first for c in ".:") or first == "localhost"):
+    first, slash, rest = name.partition("/")
+    if slash and rest and (any(c in first for c in ".:") or first == "localhost"):
         registry, repository = first, rest
     else:
         registry, repository = "", name
