@@ -44,7 +44,7 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_CACHE_DIR := $(HOME)/.ansible/test/cache
 
 .PHONY: help venv collection-link unit sanity lint integration test \
-	lab-up lab-down lab-down-check lab-status demo changelog clean distclean
+	lab-up lab-down lab-down-check lab-status demo playbook-test changelog clean distclean
 
 help:
 	@echo "make demo         bring up the local federation and run playbooks/demo.yml"
@@ -140,6 +140,11 @@ lab-up: $(VENV_STAMP)
 
 lab-down: $(VENV_STAMP)
 	$(PY) -m tools.lab down
+
+# The role-level flows (release, promote, lane, rollback) against the lab. Not part of `make test`
+# yet: one member intermittently stops short of the first pause in these longer flows (see README).
+playbook-test: $(VENV_STAMP) $(COLLECTION_LINK)
+	$(PY) -m pytest tests/playbooks -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # After lab-down: no process may still run a lab binary, and no PID file may be left.
 lab-down-check: $(VENV_STAMP)
