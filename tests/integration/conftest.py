@@ -63,13 +63,11 @@ class Lab:
         while time.monotonic() < deadline:
             try:
                 last = predicate()
-            except AssertionError as e:  # e.g. object not there yet
+            except AssertionError as e:  # e.g. object not there yet; kept for the timeout message
                 last = e
-                last_value = None
             else:
-                last_value = last
-                if last_value:
-                    return last_value
+                if last:
+                    return last
             time.sleep(interval)
         raise AssertionError("timed out after {0}s waiting for {1} (last: {2!r})".format(timeout, what, last))
 

@@ -28,8 +28,10 @@ CANARY = "ccr.ccs.tencentyun.com/huanghuanhui/helloworld:canary"
 def rollout(namespace, image, replicas=4):
     """Seed 000's backend Rollout (short pauses, so a change settles in the lab).
 
-    It carries Helm's label pair: managedFields then hold both f:app and f:app.kubernetes.io/...,
-    which Karmada v1.14's Lua result conversion mishandles unless our scripts drop managedFields.
+    It carries Helm's label pair, as users' Rollouts do: managedFields then hold both f:app and
+    f:app.kubernetes.io/..., which Karmada v1.14's Lua result conversion mishandles (see the unit test
+    test_returned_objects_carry_no_managed_fields; in the lab the failure is retried and did not
+    change these assertions, so this test alone does not guard it).
     """
     return {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",

@@ -160,25 +160,10 @@ class Lab:
 
     def stop(self, comp_id: str, timeout: float = 15) -> bool:
         pid = self.pid(comp_id)
-        if not pid:
-            self.pidfile(comp_id).unlink(missing_ok=True)
-            return False
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
-            time.sleep(0.1)
-        if _alive(pid):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            while _alive(pid):
-                time.sleep(0.05)
+        if pid:
+            _terminate([pid], timeout)
         self.pidfile(comp_id).unlink(missing_ok=True)
-        return True
+        return bool(pid)
 
     def healthy(self, comp) -> bool:
         if not comp.health:
@@ -351,23 +336,7 @@ class Lab:
                     if f.name[:-4].replace("__", "/") not in ids]
         running = {cid: self.pid(cid) for cid in ids}
         running = {cid: pid for cid, pid in running.items() if pid}
-        for pid in running.values():
-            try:
-                os.killpg(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and any(_alive(p) for p in running.values()):
-            time.sleep(0.1)
-        for pid in running.values():
-            if _alive(pid):
-                try:
-                    os.killpg(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-        for pid in running.values():
-            while _alive(pid):
-                time.sleep(0.05)
+        _terminate(running.values(), timeout)
         for cid in ids:
             self.pidfile(cid).unlink(missing_ok=True)
         if purge:
@@ -418,6 +387,21 @@ def _write_private(path: Path, text: str) -> None:
 def _b64file(path) -> str:
     import base64
     return base64.b64encode(Path(path).read_bytes()).decode()
+
+
+def _terminate(pids, timeout: float) -> None:
+    """SIGTERM every process group at once, SIGKILL what is left after ``timeout``, wait until all are gone."""
+    pids = list(pids)
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, None)):
+        for pid in pids:
+            if _alive(pid):
+                try:
+                    os.killpg(pid, sig)
+                except ProcessLookupError:
+                    pass
+        deadline = None if wait is None else time.monotonic() + wait
+        while any(_alive(p) for p in pids) and (deadline is None or time.monotonic() < deadline):
+            time.sleep(0.05)
 
 
 def _alive(pid: int) -> bool:
