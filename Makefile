@@ -44,7 +44,7 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_CACHE_DIR := $(HOME)/.ansible/test/cache
 
 .PHONY: help venv collection-link unit sanity lint integration test \
-	lab-up lab-down lab-down-check lab-status demo playbook-test changelog clean distclean
+	lab-up lab-down lab-down-check lab-status demo playbook-test changelog clean distclean molecule
 
 help:
 	@echo "make demo         bring up the local federation and run playbooks/demo.yml"
@@ -127,11 +127,28 @@ test: $(VENV_STAMP) $(COLLECTION_LINK)
 	step unit || true; \
 	step sanity || true; \
 	step lint || true; \
-	if step lab-up; then step integration || true; else echo "test: lab-up failed, integration skipped" >&2; fi; \
+	if step lab-up; then step integration || true; step molecule || true; \
+	else echo "test: lab-up failed, integration and molecule skipped" >&2; fi; \
 	step lab-down || true; \
 	step lab-down-check || true; \
 	if [ $$status -ne 0 ]; then echo "test: FAILED:$$failed" >&2; else echo "test: all stages passed"; fi; \
 	exit $$status
+
+# One molecule scenario per stage role (extensions/molecule/NAME), against the lab
+# (make lab-up), one after the other: prepare, converge, idempotence, verify,
+# cleanup. Every scenario runs even when one fails; the exit status says if any did.
+MOLECULE_SCENARIOS ?= bootstrap app_onboard canary promote abort rollback status
+
+molecule: $(VENV_STAMP) $(COLLECTION_LINK)
+	@failed=""; summary=""; total=$$(date +%s); \
+	for s in $(MOLECULE_SCENARIOS); do \
+		start=$$(date +%s); rc=0; \
+		$(VENV_DIR)/bin/molecule test --scenario-name "$$s" || rc=$$?; \
+		if [ $$rc -eq 0 ]; then result=passed; else result="FAILED (rc=$$rc)"; failed="$$failed $$s"; fi; \
+		summary="$$summary$$(printf '  %-12s %-15s %4ss' "$$s" "$$result" "$$(( $$(date +%s) - start ))")"$$'\n'; \
+	done; \
+	printf 'molecule (%ss):\n%s' "$$(( $$(date +%s) - total ))" "$$summary"; \
+	if [ -n "$$failed" ]; then echo "molecule: FAILED:$$failed" >&2; exit 1; fi
 
 # --- the local federation (tools/lab) --------------------------------------
 
