@@ -145,7 +145,7 @@ options:
       - Release waves - a list of lists of member clusters, for example C([[beijing], [shanghai, guangzhou, shenzhen]]).
         Each cluster may be in one wave only.
       - When O(clusters) and O(weights) are omitted, the waves also give the placement.
-      - Or, as a dict, the wave number of each cluster, for example C({beijing: 1, shanghai: 2, guangzhou: 2}) (the
+      - Or, as a dict, the wave number of each cluster, for example C(beijing=1, shanghai=2, guangzhou=2) (the
         members' inventory variable C(multicluster_canary_wave)); one wave in all means no waves.
     type: raw
   current_wave:
