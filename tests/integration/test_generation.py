@@ -121,7 +121,17 @@ def generations(state):
 
 
 def test_one_generation_per_release_and_abort_clears(lab, namespace, run_module):
-    ok(run_module("karmada_interpreter", {}))  # this checkout's scripts (cluster-wide, idempotent)
+    replaced = []
+
+    def ours(phase):
+        """This checkout's scripts. They are cluster-wide: on a shared lab another checkout's tests or
+        bootstrap may install theirs meanwhile, so they are installed again before each phase and a
+        replacement is named in any failure."""
+        if ok(run_module("karmada_interpreter", {}))["changed"] and phase != "start":
+            replaced.append(phase)
+        return "customizations replaced by another checkout before: {0}".format(replaced or "none")
+
+    ours("start")
     services, vs, rollout = manifests(namespace, "ruoyi/gen:1.0.0")
     lab.apply(services + [vs])
     ok(run_module("karmada_propagation", policy_args(namespace, lab)))
@@ -139,26 +149,29 @@ def test_one_generation_per_release_and_abort_clears(lab, namespace, run_module)
                        step_what)
 
     # Release 1: exactly one generation more in every member, observed by its controller.
+    ours("release 1")
     at_pause = release("ruoyi/gen:1.1.0", 1, "paused at step 1 on 1.1.0")
-    assert generations(at_pause) == dict((m, g + 1) for m, g in base.items()), (base, at_pause)
+    assert generations(at_pause) == dict((m, g + 1) for m, g in base.items()), (base, at_pause, ours("check"))
 
     # Abort, then retry: the members' status.abort goes back to false, and so must Karmada's aggregate.
     ok(run_module("rollout_promote", {"name": NAME, "namespace": namespace, "action": "abort",
                                       "wait": True, "wait_timeout": WAIT}))
     lab.wait_for(lambda: aggregated_abort(lab, namespace) is True, timeout=60, what="abort: true in Karmada")
+    ours("retry")
     ok(run_module("rollout_promote", {"name": NAME, "namespace": namespace, "action": "retry",
                                       "wait": True, "wait_timeout": WAIT}))
     retried = settled(lab, namespace, lambda s: s[2] == "Paused" and s[3] == 1 and not s[4], "retried, at step 1")
     lab.wait_for(lambda: aggregated_abort(lab, namespace) is False, timeout=60,
-                 what="abort: false in Karmada's aggregated status after retry")
+                 what="abort: false in Karmada's aggregated status after retry ({0})".format(ours("check")))
     assert generations(retried) == generations(at_pause)  # abort and retry are status changes
 
     # Abort again, then a new image: one more generation, and the aggregate is not aborted.
     ok(run_module("rollout_promote", {"name": NAME, "namespace": namespace, "action": "abort",
                                       "wait": True, "wait_timeout": WAIT}))
     lab.wait_for(lambda: aggregated_abort(lab, namespace) is True, timeout=60, what="abort: true in Karmada again")
+    ours("release 2")
     second = release("ruoyi/gen:1.2.0", 1, "paused at step 1 on 1.2.0")
-    assert generations(second) == dict((m, g + 2) for m, g in base.items()), (base, second)
+    assert generations(second) == dict((m, g + 2) for m, g in base.items()), (base, second, ours("check"))
     assert not any(s[4] for s in second.values())
     lab.wait_for(lambda: aggregated_abort(lab, namespace) is False, timeout=60,
-                 what="abort: false in Karmada's aggregated status after a new image")
+                 what="abort: false in Karmada's aggregated status after a new image ({0})".format(ours("check")))
