@@ -273,7 +273,7 @@ nudged:
       that makes the controller reconcile.
   returned: when a member was nudged
   type: dict
-unreachable:
+unreachable_clusters:
   description:
     - With O(action=status), the clusters that could not be read (down, denied, or without the Rollout), with the
       reason; the others are reported as usual and the fleet state is C(degraded).
@@ -408,10 +408,10 @@ def run(module, fleet):
         found, failed = promoter.rollout.read_partial(names)
         before = dict((n, found[n][1]) for n in names if n in found)
         result = dict(changed=False, clusters=names, patches={}, rollouts=before, fleet=fleet_summary(before),
-                      unreachable=failed)
+                      unreachable_clusters=failed)
         if failed:
             result["fleet"].update(state="degraded", message="{0}: {1}".format(
-                "; ".join("{0} unreachable ({1})".format(n, failed[n]) for n in sorted(failed)),
+                "; ".join("{0} could not be read ({1})".format(n, failed[n]) for n in sorted(failed)),
                 result["fleet"]["message"]))
         result["message"] = result["fleet"]["message"]
         module.exit_json(**result)
