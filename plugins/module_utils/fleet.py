@@ -20,6 +20,8 @@ __metaclass__ = type
 
 import copy
 import json
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 try:
@@ -37,16 +39,16 @@ except ImportError as e:  # pragma: no cover - reported by the module
 
 try:
     from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
-    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (
-        _create_auth_spec,
-        _create_configuration,
-        _create_headers,
-    )
+    from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
 
     HAS_K8S_CORE = True
 except ImportError:  # pragma: no cover - reported by the module
     HAS_K8S_CORE = False
     AUTH_ARG_SPEC = {}
+
+# kubernetes.config.load_kube_config() goes through the client's process-wide default
+# Configuration, so two clients built at once in two threads could swap their servers.
+_CLIENT_LOCK = threading.Lock()
 
 CLUSTER_PROXY = "/apis/cluster.karmada.io/v1alpha1/clusters/{0}/proxy"
 FIELD_MANAGER = "multicluster.canary"
@@ -138,15 +140,21 @@ def _api_message(exc):
 class Endpoint(object):
     """One API server (the Karmada control plane or one member): get, list, apply, patch, delete."""
 
-    def __init__(self, name, api_client, dry_run_supported=True):
+    def __init__(self, name, api_client, dry_run_supported=True, prefix=""):
         self.name = name
         self.api = api_client
+        # A member behind Karmada's cluster proxy shares the control plane's client (its host,
+        # credentials and connection pool) and differs only by this path prefix. Nothing can
+        # redirect it: the kubernetes client's token refresh hook rewrites a Configuration's
+        # host to the kubeconfig's server before each request, and that server is Karmada's.
+        self.prefix = prefix
         # Karmada's cluster proxy is a connect subresource, and the API server's connect handler
         # answers every ?dryRun= with 400 "dryRun is not supported". Through it, check mode cannot
         # ask the member, so it predicts instead of sending (see apply/patch/delete).
         self.dry_run_supported = dry_run_supported
 
     def _call(self, method, path, query=None, body=None, content_type=None):
+        path = self.prefix + path
         headers = {"Accept": "application/json"}
         if content_type:
             headers["Content-Type"] = content_type
@@ -227,45 +235,74 @@ class Fleet(object):
         if not HAS_K8S_CORE:
             raise FleetError("the kubernetes.core collection is required (pip install ansible, or "
                              "ansible-galaxy collection install kubernetes.core)")
-        auth = _create_auth_spec(module)
-        try:
-            self.configuration = _create_configuration(auth)
-        except Exception as e:
-            raise FleetError("cannot load the connection to the Karmada API server: {0}".format(e))
-        self.headers = _create_headers(module)
+        self.auth = dict((k, module.params.get(k)) for k in AUTH_ARG_SPEC if module.params.get(k) is not None)
         self.member_access = member_access
         self.member_kubeconfig = member_kubeconfig
         self.member_contexts = member_contexts or {}
-        self.control = Endpoint("karmada", self._client(self.configuration))
+        self.control = Endpoint("karmada", self._api_client(self.auth, "the Karmada API server"))
         self._members = {}
+        self._members_lock = threading.Lock()
 
-    def _client(self, configuration):
-        client = kubernetes.client.ApiClient(configuration)
-        for header, value in self.headers.items():
-            client.set_default_header(header, ",".join(value) if isinstance(value, list) else value)
-        return client
+    @staticmethod
+    def _check_kubeconfig(kubeconfig, context, what):
+        """Fail naming the file or the context, before the kubernetes client says "No configuration found"."""
+        if isinstance(kubeconfig, str) and not os.path.exists(os.path.expanduser(kubeconfig)):
+            # The path may be a no_log value, which Ansible masks wherever it appears whole.
+            raise FleetError("cannot connect to {0}: kubeconfig file {1!r} does not exist in directory {2}".format(
+                what, os.path.basename(kubeconfig), os.path.dirname(os.path.abspath(kubeconfig)) + os.sep))
+        if not context or not isinstance(kubeconfig, (str, dict)):
+            return
+        try:
+            if isinstance(kubeconfig, dict):
+                names = [c.get("name") for c in kubeconfig.get("contexts") or []]
+            else:
+                names = [c["name"] for c in kubernetes.config.list_kube_config_contexts(kubeconfig)[0]]
+        except Exception:  # pylint: disable=broad-exception-caught  # unreadable: the client says why
+            return
+        if context not in names:
+            raise FleetError("cannot connect to {0}: context {1!r} is not in its kubeconfig (contexts: {2})".format(
+                what, context, ", ".join(sorted(n for n in names if n)) or "none"))
+
+    @staticmethod
+    def _api_client(auth, what):
+        """A kubernetes ApiClient from kubernetes.core's get_api_client (its auth rules and K8S_AUTH_* fallback)."""
+        kubeconfig = auth.get("kubeconfig") or (os.environ.get("K8S_AUTH_KUBECONFIG") if not auth.get("host") else None)
+        Fleet._check_kubeconfig(kubeconfig, auth.get("context") or os.environ.get("K8S_AUTH_CONTEXT"), what)
+        try:
+            with _CLIENT_LOCK:
+                return get_api_client(**auth).client.client
+        except Exception as e:  # pylint: disable=broad-exception-caught  # ConfigException, CoreException, TLS, refused
+            raise FleetError("cannot connect to {0}: {1}".format(what, e))
+
+    def _member_client(self, name):
+        """A client for one member from its own kubeconfig context (never from K8S_AUTH_* variables,
+        which describe the Karmada API server)."""
+        kubeconfig = self.member_kubeconfig or self.auth.get("kubeconfig") or os.environ.get("K8S_AUTH_KUBECONFIG")
+        context = self.member_contexts.get(name) or name
+        what = "member {0}".format(name)
+        self._check_kubeconfig(kubeconfig, context, what)
+        cfg = kubernetes.client.Configuration()
+        try:
+            if isinstance(kubeconfig, dict):
+                kubernetes.config.load_kube_config_from_dict(kubeconfig, context=context, client_configuration=cfg)
+            else:
+                kubernetes.config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
+        except Exception as e:  # pylint: disable=broad-exception-caught
+            raise FleetError("cannot connect to {0}: context {1!r}: {2}".format(what, context, e))
+        if self.auth.get("validate_certs") is False:
+            cfg.verify_ssl = False
+        return kubernetes.client.ApiClient(cfg)
 
     def member(self, name):
-        if name not in self._members:
-            if self.member_access == "karmada_proxy":
-                cfg = copy.deepcopy(self.configuration)
-                cfg.host = self.configuration.host.rstrip("/") + CLUSTER_PROXY.format(name)
-            else:
-                cfg = kubernetes.client.Configuration()
-                context = self.member_contexts.get(name, name)
-                try:
-                    if isinstance(self.member_kubeconfig, dict):
-                        kubernetes.config.load_kube_config_from_dict(
-                            self.member_kubeconfig, context=context, client_configuration=cfg)
-                    else:
-                        kubernetes.config.load_kube_config(
-                            config_file=self.member_kubeconfig, context=context, client_configuration=cfg)
-                except Exception as e:
-                    raise FleetError("member {0}: cannot load kubeconfig context {1!r}: {2}".format(name, context, e))
-                cfg.verify_ssl = self.configuration.verify_ssl
-            self._members[name] = Endpoint(name, self._client(cfg),
-                                           dry_run_supported=self.member_access != "karmada_proxy")
-        return self._members[name]
+        """The Endpoint of one member cluster (built once, thread-safe)."""
+        with self._members_lock:
+            if name not in self._members:
+                if self.member_access == "karmada_proxy":
+                    self._members[name] = Endpoint(name, self.control.api, dry_run_supported=False,
+                                                   prefix=CLUSTER_PROXY.format(name))
+                else:
+                    self._members[name] = Endpoint(name, self._member_client(name))
+            return self._members[name]
 
     def clusters(self):
         """Karmada's member clusters: name -> ready (bool)."""
