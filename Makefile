@@ -154,8 +154,13 @@ lab-down-check: $(VENV_STAMP)
 lab-status: $(VENV_STAMP)
 	$(PY) -m tools.lab status
 
+# The demo starts from an empty namespace; the lab's admin deletes it (the automation identity
+# the inventory connects as may not delete namespaces).
+DEMO_NAMESPACE ?= ruoyi
 demo: $(VENV_STAMP) $(COLLECTION_LINK)
 	$(MAKE) --no-print-directory lab-up
+	.lab/bin/kubectl --kubeconfig .lab/kubeconfig --context karmada-apiserver \
+		delete namespace $(DEMO_NAMESPACE) --ignore-not-found --wait --timeout=180s
 	$(VENV_DIR)/bin/ansible-playbook -i $(INVENTORY) playbooks/demo.yml
 
 # --- housekeeping ----------------------------------------------------------
