@@ -44,7 +44,7 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_CACHE_DIR := $(HOME)/.ansible/test/cache
 
 .PHONY: help venv collection-link unit sanity lint integration test \
-	lab-up lab-down lab-down-check lab-status demo playbook-test changelog clean distclean
+	lab-up lab-down lab-down-check lab-status demo playbook-test awx-test changelog clean distclean
 
 help:
 	@echo "make demo         bring up the local federation and run playbooks/demo.yml"
@@ -127,7 +127,8 @@ test: $(VENV_STAMP) $(COLLECTION_LINK)
 	step unit || true; \
 	step sanity || true; \
 	step lint || true; \
-	if step lab-up; then step integration || true; else echo "test: lab-up failed, integration skipped" >&2; fi; \
+	if step lab-up; then step integration || true; step awx-test || true; \
+	else echo "test: lab-up failed, integration skipped" >&2; fi; \
 	step lab-down || true; \
 	step lab-down-check || true; \
 	if [ $$status -ne 0 ]; then echo "test: FAILED:$$failed" >&2; else echo "test: all stages passed"; fi; \
@@ -145,6 +146,10 @@ lab-down: $(VENV_STAMP)
 # yet: one member intermittently stops short of the first pause in these longer flows (see README).
 playbook-test: $(VENV_STAMP) $(COLLECTION_LINK)
 	$(PY) -m pytest tests/playbooks -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Every AWX job template run the way AWX runs it (ansible-runner, project sync, injected credential).
+awx-test: $(VENV_STAMP) $(COLLECTION_LINK)
+	$(PY) -m pytest tests/awx -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # After lab-down: no process may still run a lab binary, and no PID file may be left.
 lab-down-check: $(VENV_STAMP)
