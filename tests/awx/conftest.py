@@ -24,7 +24,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import uuid
 from pathlib import Path
@@ -268,4 +267,3 @@ def awx(lab, awx_project, tmp_path_factory):  # noqa: F811  pylint: disable=rede
     client = Awx(awx_project, tmp_path_factory.mktemp("awx-jobs"), lab_dir, credential, namespace)
     yield client
     lab.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
-

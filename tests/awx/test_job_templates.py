@@ -10,7 +10,7 @@ Rollout template in Karmada changes.
 import pytest
 import yaml
 
-from tests.awx.conftest import ROOT, load_job_templates, survey_answers
+from tests.awx.conftest import ROOT, load_job_templates
 
 pytestmark = pytest.mark.lab
 
@@ -202,4 +202,3 @@ def test_rollback(awx, lab, blank):
 
 def test_every_template_was_launched(awx):
     assert set(awx.launched) == set(t["name"] for t in load_job_templates()), sorted(awx.launched)
-
