@@ -30,6 +30,8 @@ __metaclass__ = type
 import copy
 import re
 
+from ansible_collections.multicluster.canary.plugins.module_utils.karmada_policy import is_subset
+
 ISTIO_GROUP = "networking.istio.io"
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 OWNED_ROUTES_ANNOTATION = "multicluster.canary/owned-routes"
@@ -653,6 +655,10 @@ def _changed(current, desired):
             return True
     if current.get("apiVersion", desired["apiVersion"]).split("/")[0] != desired["apiVersion"].split("/")[0]:
         return True
+    if desired.get("kind") == "HTTPRoute":
+        # The Gateway API server fills in defaults (parentRefs group and kind, backendRefs kind and
+        # weight, a PathPrefix "/" match): only what we send counts.
+        return not is_subset(desired["spec"], current.get("spec") or {})
     return (current.get("spec") or {}) != desired["spec"]
 
 

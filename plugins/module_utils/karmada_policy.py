@@ -107,11 +107,32 @@ def check_weights(weights, field="weights"):
     return checked
 
 
+def waves_from(waves, field="waves"):
+    """Waves as a list of lists of clusters, from that or from {cluster: wave number}; [] for a single wave."""
+    if not waves:
+        return []
+    if isinstance(waves, dict):
+        numbers = {}
+        for cluster, number in waves.items():
+            try:
+                numbers.setdefault(int(number), []).append(cluster)
+            except (TypeError, ValueError):
+                raise PolicyError(field, "the wave of {0} must be a number, got {1!r}".format(cluster, number))
+        if len(numbers) < 2:
+            return []
+        return [sorted(numbers[n]) for n in sorted(numbers)]
+    if not isinstance(waves, list):
+        raise PolicyError(field, "must be a list of lists of clusters or a dict of cluster: wave, got {0!r}".format(
+            waves))
+    return waves
+
+
 def check_waves(waves, current_wave, field="waves"):
     """Waves are non-empty lists of cluster names, each cluster in one wave; current_wave is 1-based."""
     if not waves:
-        if current_wave is not None:
-            raise PolicyError("current_wave", "needs waves")
+        if current_wave not in (None, 1):
+            raise PolicyError("current_wave", "there is one wave only (no waves given), got wave {0}".format(
+                current_wave))
         return
     seen = {}
     for i, wave in enumerate(waves, 1):

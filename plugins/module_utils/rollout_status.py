@@ -165,17 +165,22 @@ def phase(rollout):
     return _calculate_phase(rollout)
 
 
-def _first_container_image(template):
+def _container_image(template, container=None):
+    """The image of ``container`` in a pod template, or of its first container."""
     containers = ((template or {}).get("spec") or {}).get("containers") or []
-    return containers[0].get("image") if containers else None
+    for c in containers:
+        if container and c.get("name") == container:
+            return c.get("image")
+    return containers[0].get("image") if containers and not container else None
 
 
-def summarize(rollout, stable_replicaset=None):
+def summarize(rollout, stable_replicaset=None, container=None):
     """Where one Rollout stands, as a flat dict (the module returns it per cluster).
 
     ``stable_replicaset`` (the ReplicaSet named after ``status.stableRS``), when
     given, supplies the stable image; without it the stable image is known only
-    when the rollout is fully promoted.
+    when the rollout is fully promoted. ``container`` names the app's container
+    (default: the first one).
     """
     meta = rollout.get("metadata") or {}
     spec = rollout.get("spec") or {}
@@ -187,10 +192,10 @@ def summarize(rollout, stable_replicaset=None):
     reasons = [p.get("reason") for p in status.get("pauseConditions") or [] if p.get("reason")]
     if spec.get("paused"):
         reasons.insert(0, "manual")
-    current_image = _first_container_image(spec.get("template"))
+    current_image = _container_image(spec.get("template"), container)
     stable_image = None
     if stable_replicaset:
-        stable_image = _first_container_image((stable_replicaset.get("spec") or {}).get("template"))
+        stable_image = _container_image((stable_replicaset.get("spec") or {}).get("template"), container)
     elif _fully_promoted(status):
         stable_image = current_image
     return {

@@ -145,13 +145,15 @@ options:
       - Release waves - a list of lists of member clusters, for example C([[beijing], [shanghai, guangzhou, shenzhen]]).
         Each cluster may be in one wave only.
       - When O(clusters) and O(weights) are omitted, the waves also give the placement.
-      - Requires O(current_wave).
-    type: list
-    elements: list
+      - Or, as a dict, the wave number of each cluster, for example C(beijing=1, shanghai=2, guangzhou=2) (the
+        members' inventory variable C(multicluster_canary_wave)); one wave in all means no waves.
+    type: raw
   current_wave:
     description:
       - The wave being released, from 1. The clusters of waves 1 to O(current_wave) get the template as it is;
         the later ones keep their previous image. The last wave releases every cluster.
+      - Omitted with O(waves), the wave recorded on the current hold is kept (every cluster is released when there is
+        no hold), so re-applying the placement in the middle of a release keeps the held clusters on their image.
     type: int
   hold_image:
     description:
@@ -329,7 +331,7 @@ def argspec():
         conflict_resolution=dict(type="str", choices=["Abort", "Overwrite"]),
         propagate_deps=dict(type="bool"),
         failover=dict(type="dict"),
-        waves=dict(type="list", elements="list"),
+        waves=dict(type="raw"),
         current_wave=dict(type="int"),
         hold_image=dict(type="dict", options=dict(container=dict(type="raw"), image=dict(type="str"))),
         hold_name=dict(type="str"),
@@ -372,6 +374,9 @@ class Propagation(object):
         for note in notes:
             self.module.warn(note)
         weights = kp.check_weights(p["weights"])
+        p["waves"] = kp.waves_from(p["waves"])
+        if p["waves"] and p["current_wave"] is None:
+            p["current_wave"] = self.recorded_wave(len(p["waves"]))
         kp.check_waves(p["waves"], p["current_wave"])
         known = self.fleet.clusters()
         clusters = kp.resolve_clusters(p["clusters"], known, "clusters")
@@ -404,6 +409,14 @@ class Propagation(object):
             override = kp.hold_override(self.hold_name, self.namespace, held, holds, kind=self.override_kind.kind,
                                         policy_name=self.name, wave=p["current_wave"])
         return policy, override, released, held, holds
+
+    def recorded_wave(self, count):
+        """The wave the current hold was written for, or ``count`` (all released) when nothing is held."""
+        hold = self.fleet.control.get(self.override_kind, self.namespace, self.hold_name)
+        try:
+            return int(((hold or {}).get("metadata") or {}).get("labels", {}).get(kp.WAVE_LABEL))
+        except (TypeError, ValueError):
+            return count
 
     def holds(self, sels, held):
         """Container index and previous image of each selected workload."""
@@ -493,7 +506,6 @@ def main():
         argument_spec=argspec(),
         supports_check_mode=True,
         required_if=[("state", "present", ["resource_selectors"])],
-        required_together=[("waves", "current_wave")],
     )
     fleet = fleet_from_module(module)
     runner = Propagation(module, fleet)

@@ -265,6 +265,12 @@ failed_clusters:
   description: Clusters where reading or writing failed, with the error.
   returned: on failure
   type: dict
+unreachable:
+  description:
+    - With O(action=status), the clusters that could not be read (down, denied, or without the Rollout), with the
+      reason; the others are reported as usual and the fleet state is C(degraded).
+  returned: when O(action=status)
+  type: dict
 """
 
 import time
@@ -277,6 +283,7 @@ from ansible_collections.multicluster.canary.plugins.module_utils.fleet import (
     fleet_from_module,
     kind,
 )
+from ansible_collections.multicluster.canary.plugins.module_utils.rollouts import FleetRollout, RolloutReadError
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import (
     ABORTED,
     ACTIONS,
@@ -287,7 +294,6 @@ from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status
     position,
     patches,
     reached_next_pause,
-    summarize,
     unified_patch,
 )
 
@@ -322,51 +328,20 @@ class RolloutPromoter(object):
         self.fleet = fleet
         self.name = module.params["name"]
         self.namespace = module.params["namespace"]
+        self.rollout = FleetRollout(fleet, self.name, self.namespace)
         self.rollout_kind = kind("Rollout")
-        self.replicaset_kind = kind("ReplicaSet")
 
     def clusters(self):
-        requested = self.module.params.get("clusters")
-        if requested:
-            return self.fleet.resolve(requested)
-        placed = self.fleet.placement("Rollout", self.namespace, self.name)
-        if placed:
-            return self.fleet.resolve(placed, field="placement of Rollout {0}/{1}".format(self.namespace, self.name))
-        return self.fleet.resolve(None)
-
-    def _read(self, endpoint, with_images=True):
-        rollout = endpoint.get(self.rollout_kind, self.namespace, self.name)
-        if rollout is None:
-            return None
-        stable_rs = None
-        status = rollout.get("status") or {}
-        if with_images and status.get("stableRS") and status.get("stableRS") != status.get("currentPodHash"):
-            # Argo names a Rollout's ReplicaSets <rollout>-<pod template hash>
-            try:
-                stable_rs = endpoint.get(self.replicaset_kind, self.namespace,
-                                         "{0}-{1}".format(self.name, status["stableRS"]))
-            except FleetError:
-                stable_rs = None  # the image is a nicety; RBAC on replicasets is not required
-        return rollout, summarize(rollout, stable_rs)
+        return self.rollout.clusters(self.module.params.get("clusters"))
 
     def read(self, names, with_images=True, result=None, context=""):
         """{name: (rollout, summary)}, or fail the module naming unreachable members and missing Rollouts."""
-        results = self.fleet.run(names, lambda endpoint: self._read(endpoint, with_images))
-        errors = dict((n, value) for n, (ok, value) in results.items() if not ok)
-        missing = sorted(n for n, (ok, value) in results.items() if ok and value is None)
-        if errors or missing:
-            parts = []
-            if missing:
-                parts.append("Rollout {0}/{1} not found in: {2}".format(self.namespace, self.name, ", ".join(missing)))
-            if errors:
-                parts.append("cannot read the Rollout in: {0}".format(
-                    "; ".join("{0}: {1}".format(n, errors[n]) for n in sorted(errors))))
-            failed = dict(errors)
-            failed.update((n, "Rollout not found") for n in missing)
+        try:
+            return self.rollout.read(names, with_images=with_images)
+        except RolloutReadError as e:
             fields = dict(result or dict(changed=False, clusters=list(names), patches={}))
-            fields["failed_clusters"] = failed
-            self.module.fail_json(msg=context + "; ".join(parts), **fields)
-        return dict((n, value) for n, (ok, value) in results.items())
+            fields["failed_clusters"] = e.failed
+            self.module.fail_json(msg=context + str(e), **fields)
 
     def summaries(self, names, result, context=""):
         found = self.read(names, result=result, context=context)
@@ -381,7 +356,7 @@ class RolloutPromoter(object):
                                subresource=subresource, dry_run=dry_run)
                 sent.append({"subresource": subresource, "patch": patch})
             except FleetError as e:
-                if subresource != "status" or "(404)" not in str(e):
+                if subresource != "status" or e.status != 404:
                     raise
                 # no status subresource (Argo Rollouts < v0.10): one patch of the whole object
                 whole = unified_patch(patch_list)
@@ -427,13 +402,21 @@ def run(module, fleet):
     action = p["action"]
     promoter = RolloutPromoter(module, fleet)
     names = promoter.clusters()
+    if action == "status":
+        # Show every member that answers; name the others instead of failing on them.
+        found, failed = promoter.rollout.read_partial(names)
+        before = dict((n, found[n][1]) for n in names if n in found)
+        result = dict(changed=False, clusters=names, patches={}, rollouts=before, fleet=fleet_summary(before),
+                      unreachable=failed)
+        if failed:
+            result["fleet"].update(state="degraded", message="{0}: {1}".format(
+                "; ".join("{0} unreachable ({1})".format(n, failed[n]) for n in sorted(failed)),
+                result["fleet"]["message"]))
+        result["message"] = result["fleet"]["message"]
+        module.exit_json(**result)
     found = promoter.read(names)
     before = dict((n, found[n][1]) for n in names)
     result = dict(changed=False, clusters=names, patches={}, rollouts=before, fleet=fleet_summary(before))
-
-    if action == "status":
-        result["message"] = result["fleet"]["message"]
-        module.exit_json(**result)
 
     ok, gate_message = gate(before, action)
     if p["require_same_step"] and not ok:

@@ -8,6 +8,8 @@ end with ``promote.yml``, and checks that the new image is stable everywhere.
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -29,13 +31,13 @@ GATEWAY = "gateways.networking.istio.io"
 FIRST_PAUSE = 2  # setCanaryScale, setHeaderRoute, pause: {} (the catalogue's ruoyi-vue steps)
 
 
-def playbook(name, **extra_vars):
+def playbook(name, inventory=None, **extra_vars):
     """ansible-playbook -i inventories/lab playbooks/NAME with the venv's binary; returns the finished process."""
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     env["ANSIBLE_COLLECTIONS_PATH"] = os.pathsep.join(
         [str(ROOT / "build" / "collections"), sysconfig.get_paths()["purelib"]])
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-           "-i", str(ROOT / "inventories" / "lab"), str(ROOT / "playbooks" / name),
+           "-i", str(inventory or ROOT / "inventories" / "lab"), str(ROOT / "playbooks" / name),
            "-e", json.dumps(extra_vars)]
     started = time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=900, check=False)
@@ -46,6 +48,29 @@ def playbook(name, **extra_vars):
 def ok(proc):
     assert proc.returncode == 0, "rc={0}\n{1}\n{2}".format(proc.returncode, proc.stdout[-6000:], proc.stderr[-3000:])
     return proc
+
+
+def failed(proc):
+    assert proc.returncode != 0, "expected a failure:\n" + proc.stdout[-4000:]
+    return proc
+
+
+def changed(proc):
+    """The changed count of the PLAY RECAP (summed over its hosts)."""
+    counts = re.findall(r"\bchanged=(\d+)", proc.stdout.split("PLAY RECAP")[-1])
+    assert counts, proc.stdout[-3000:]
+    return sum(int(c) for c in counts)
+
+
+def where(lab, app, ns):
+    """What a user would compare after a repeat: each member's Rollout image, phase, step, generation."""
+    found = {}
+    for member in lab.members:
+        ro = lab.get(member, ROLLOUT, app, ns) or {}
+        st = ro.get("status") or {}
+        found[member] = (image_of(ro) if ro else None, st.get("phase"), st.get("currentStepIndex"),
+                         ro.get("metadata", {}).get("generation"), bool(st.get("abort")))
+    return found
 
 
 @pytest.fixture
@@ -73,8 +98,12 @@ def test_unknown_app_is_named(lab):
 
 def test_release_to_first_pause_then_promote_to_the_end(lab, release_namespace):
     ns = release_namespace
-    first = ok(playbook("release.yml", app=APP, image=NEW, auto_promote=False, multicluster_canary_namespace=ns))
+    first = ok(playbook("release.yml", app=APP, image=NEW, auto_promote=False, multicluster_canary_namespace=ns,
+                        onboard_images={APP: OLD}))
     assert "paused for a human at the first pause" in first.stdout
+    # said before anything was written, then done: created at OLD, released NEW
+    assert "not onboarded yet: onboarding creates it, then {0} is released".format(NEW) in first.stdout
+    assert "{0} -> {1}".format(OLD, NEW) in first.stdout
 
     template = lab.get(lab.karmada, ROLLOUT, APP, ns)
     assert image_of(template) == NEW
@@ -130,12 +159,29 @@ def test_release_to_first_pause_then_promote_to_the_end(lab, release_namespace):
         assert member in status.stdout
     assert "aligned" in status.stdout or "Healthy" in status.stdout
 
+    # Safe to repeat: promote after the end, and the same release again (the catalogue's image
+    # is NEW), change nothing and leave every member where it was.
+    settled = where(lab, APP, ns)
+    assert changed(ok(playbook("promote.yml", app=APP, multicluster_canary_namespace=ns))) == 0
+    again = ok(playbook("release.yml", app=APP, multicluster_canary_namespace=ns))
+    assert "already on {0}: nothing to release".format(NEW) in again.stdout, again.stdout[-3000:]
+    assert changed(again) == 0, again.stdout[-6000:]
+    assert where(lab, APP, ns) == settled
+
+    # The members reached with their own kubeconfig contexts report the same.
+    by_context = ok(playbook("status.yml", app=APP, multicluster_canary_namespace=ns,
+                             multicluster_canary_member_access="kubeconfig",
+                             multicluster_canary_member_kubeconfig=lab.kubeconfig))
+    for member in lab.members:
+        assert re.search(r"{0}\s+Healthy\s".format(member), by_context.stdout), by_context.stdout[-3000:]
+
 
 def test_backend_lane_then_rollback(lab, release_namespace):
     """A backend's canary takes lane traffic (header or canary caller) and 20% of the rest; rollback undoes it."""
     ns, app = release_namespace, "ruoyi-system"
     old, new = "ruoyi/ruoyi-system:1.0.0", "ruoyi/ruoyi-system:1.1.0"
-    ok(playbook("release.yml", app=app, image=new, auto_promote=False, multicluster_canary_namespace=ns))
+    ok(playbook("release.yml", app=app, image=new, auto_promote=False, multicluster_canary_namespace=ns,
+                onboard_images={app: old}))
 
     for member in lab.members:
         ro = lab.get(member, ROLLOUT, app, ns)
@@ -155,6 +201,13 @@ def test_backend_lane_then_rollback(lab, release_namespace):
                                       context=member))["items"]
         assert pods, "no canary pod labelled lane=canary in " + member
 
+    # abort twice: the second changes nothing
+    ok(playbook("abort.yml", app=app, multicluster_canary_namespace=ns))
+    aborted = where(lab, app, ns)
+    assert all(state[4] and state[0] == new for state in aborted.values()), aborted
+    assert changed(ok(playbook("abort.yml", app=app, multicluster_canary_namespace=ns))) == 0
+    assert where(lab, app, ns) == aborted
+
     ok(playbook("rollback.yml", app=app, multicluster_canary_namespace=ns))
     assert image_of(lab.get(lab.karmada, ROLLOUT, app, ns)) == old
     for member in lab.members:
@@ -164,3 +217,36 @@ def test_backend_lane_then_rollback(lab, release_namespace):
             (member, ro["status"])
         primary = routes(lab.get(member, VS, app, ns))["primary"]
         assert [d["weight"] for d in primary["route"]] == [100, 0], primary
+
+    # rollback twice (an AWX retry): the bad image never returns, nothing changes
+    settled = where(lab, app, ns)
+    second = ok(playbook("rollback.yml", app=app, multicluster_canary_namespace=ns))
+    assert changed(second) == 0, second.stdout[-6000:]
+    assert "nothing to roll back" in second.stdout
+    assert where(lab, app, ns) == settled
+    assert image_of(lab.get(lab.karmada, ROLLOUT, app, ns)) == old
+
+
+def test_onboard_during_a_wave_keeps_the_hold(lab, release_namespace, tmp_path):
+    """Waves from the inventory: wave 1 released, wave 2 held; onboarding again keeps the hold."""
+    ns, app = release_namespace, "ruoyi-auth"
+    old, new = "ruoyi/ruoyi-auth:1.0.0", "ruoyi/ruoyi-auth:1.1.0"
+    inventory = tmp_path / "inventory"
+    shutil.copytree(ROOT / "inventories" / "lab", inventory)
+    (inventory / "group_vars" / "all.yml").write_text(
+        (ROOT / "inventories" / "lab" / "group_vars" / "all.yml").read_text().replace(
+            "{{ inventory_dir }}/../../.lab", str(ROOT / ".lab")))
+    first, later = lab.members[:2], lab.members[2:]
+    for member in later:
+        (inventory / "host_vars" / (member + ".yml")).write_text("multicluster_canary_wave: 2\n")
+
+    ok(playbook("onboard.yml", inventory=inventory, app=app, multicluster_canary_namespace=ns,
+                onboard_images={app: old}))
+    ok(playbook("canary.yml", inventory=inventory, app=app, image=new, wave=1, multicluster_canary_namespace=ns))
+    during = where(lab, app, ns)
+    assert all(during[m][0] == new and during[m][1] == "Paused" for m in first), during
+    assert all(during[m][0] == old and during[m][1] == "Healthy" for m in later), during
+
+    again = ok(playbook("onboard.yml", inventory=inventory, app=app, multicluster_canary_namespace=ns))
+    assert changed(again) == 0, again.stdout[-6000:]
+    assert where(lab, app, ns) == during

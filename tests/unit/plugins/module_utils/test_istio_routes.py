@@ -464,3 +464,21 @@ def test_short_and_long_host_are_the_same_destination_for_weights():
     p = spec_of(dict(SEED003, canary_weight=None, stable=dict(SEED003["stable"], host="helloworld")))
     http = virtual_service(p, existing)["spec"]["http"]
     assert [d["weight"] for d in http[0]["route"]] == [80, 20]
+
+
+def test_http_route_with_server_defaults_is_unchanged():
+    """A re-run against what the Gateway API server holds (our spec plus its defaults) changes nothing."""
+    p = spec_of(SEED004)
+    applied = plan(p, None)["route"]
+    live = copy.deepcopy(applied)
+    for ref in live["spec"].get("parentRefs") or []:
+        ref.setdefault("group", "gateway.networking.k8s.io")
+        ref.setdefault("kind", "Gateway")
+    for rule in live["spec"]["rules"]:
+        rule.setdefault("matches", [{"path": {"type": "PathPrefix", "value": "/"}}])
+        for ref in rule["backendRefs"]:
+            ref.setdefault("group", "")
+            ref.setdefault("kind", "Service")
+    assert plan(p, live)["changed"]["route"] is False
+    live["spec"]["rules"][0]["backendRefs"][1]["weight"] = 10
+    assert plan(spec_of(SEED004), live)["changed"]["route"] is True

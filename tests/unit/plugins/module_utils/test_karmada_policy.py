@@ -169,7 +169,7 @@ def test_selector_label_selector_and_namespace():
     ([["a"], ["b"]], 0, "current_wave", "between 1 and 2"),
     ([["a"], []], 1, "waves", "non-empty"),
     ([["a"], ["a", "b"]], 1, "waves", "wave 1 and wave 2"),
-    (None, 1, "current_wave", "needs waves"),
+    (None, 2, "current_wave", "one wave only"),
 ])
 def test_bad_waves(waves, current, field, fragment):
     with pytest.raises(kp.PolicyError) as e:
@@ -314,3 +314,13 @@ def test_preferred_selectors_move_istio_selectors_to_the_preferred_version():
 def test_preferred_selectors_leave_unknown_groups_alone():
     sels = [{"apiVersion": "example.com/v2", "kind": "Thing", "name": "t"}]
     assert kp.preferred_selectors(sels, {}) == (sels, [])
+
+
+def test_waves_from_the_members_wave_numbers():
+    assert kp.waves_from({"bj": 1, "sh": 2, "gz": "2", "sz": 1}) == [["bj", "sz"], ["gz", "sh"]]
+    assert kp.waves_from({"bj": 1, "sh": 1}) == []
+    assert kp.waves_from([["bj"], ["sh"]]) == [["bj"], ["sh"]]
+    assert kp.waves_from(None) == []
+    with pytest.raises(kp.PolicyError) as e:
+        kp.waves_from({"bj": "first"})
+    assert e.value.field == "waves"

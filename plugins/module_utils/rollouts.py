@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: multicluster.canary contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One Argo Rollout across the member clusters: where it is placed, what each member holds, waits.
+
+Reads go to each member (never to the Karmada template) concurrently through
+:meth:`Fleet.run`; what is reported comes from the members' own objects.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError, kind
+from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import (
+    ABORTED,
+    DEGRADED,
+    position,
+    summarize,
+)
+
+
+class RolloutReadError(Exception):
+    """Some members could not be read; ``failed`` maps each to its reason."""
+
+    def __init__(self, msg, failed):
+        super(RolloutReadError, self).__init__(msg)
+        self.failed = failed
+
+
+class FleetRollout(object):
+    """One Rollout (name, namespace) in the members of a fleet."""
+
+    def __init__(self, fleet, name, namespace, container=None):
+        self.fleet = fleet
+        self.name = name
+        self.namespace = namespace
+        self.container = container
+        self.rollout_kind = kind("Rollout")
+        self.replicaset_kind = kind("ReplicaSet")
+
+    def template(self):
+        """The Rollout template in Karmada, or None."""
+        return self.fleet.control.get(self.rollout_kind, self.namespace, self.name)
+
+    def clusters(self, requested=None):
+        """``requested`` checked against Karmada, else where Karmada placed the Rollout, else every Ready member."""
+        if requested:
+            return self.fleet.resolve(requested)
+        placed = self.fleet.placement("Rollout", self.namespace, self.name)
+        if placed:
+            return self.fleet.resolve(placed, field="placement of Rollout {0}/{1}".format(self.namespace, self.name))
+        return self.fleet.resolve(None)
+
+    def read_one(self, endpoint, with_images=True):
+        """(rollout, summary) as one member holds it, or None when the member has no such Rollout."""
+        rollout = endpoint.get(self.rollout_kind, self.namespace, self.name)
+        if rollout is None:
+            return None
+        stable_rs = None
+        status = rollout.get("status") or {}
+        if with_images and status.get("stableRS") and status.get("stableRS") != status.get("currentPodHash"):
+            # Argo names a Rollout's ReplicaSets <rollout>-<pod template hash>
+            try:
+                stable_rs = endpoint.get(self.replicaset_kind, self.namespace,
+                                         "{0}-{1}".format(self.name, status["stableRS"]))
+            except FleetError:
+                stable_rs = None  # the image is a nicety; RBAC on replicasets is not required
+        return rollout, summarize(rollout, stable_rs, container=self.container)
+
+    def read_partial(self, names, with_images=True):
+        """({name: (rollout, summary)}, {name: why not}): every member that could be read, and the others."""
+        results = self.fleet.run(names, lambda endpoint: self.read_one(endpoint, with_images))
+        found = dict((n, v) for n, (ok, v) in results.items() if ok and v is not None)
+        failed = dict((n, v if not ok else "Rollout {0}/{1} not found".format(self.namespace, self.name))
+                      for n, (ok, v) in results.items() if not ok or v is None)
+        return found, failed
+
+    def read(self, names, with_images=True, allow_missing=False):
+        """{name: (rollout, summary)}; raises RolloutReadError naming unreachable members and missing Rollouts."""
+        results = self.fleet.run(names, lambda endpoint: self.read_one(endpoint, with_images))
+        errors = dict((n, value) for n, (ok, value) in results.items() if not ok)
+        missing = sorted(n for n, (ok, value) in results.items() if ok and value is None)
+        if errors or (missing and not allow_missing):
+            parts = []
+            failed = dict(errors)
+            if missing and not allow_missing:
+                parts.append("Rollout {0}/{1} not found in: {2}".format(self.namespace, self.name, ", ".join(missing)))
+                failed.update((n, "Rollout not found") for n in missing)
+            if errors:
+                parts.append("cannot read the Rollout in: {0}".format(
+                    "; ".join("{0}: {1}".format(n, errors[n]) for n in sorted(errors))))
+            raise RolloutReadError("; ".join(parts), failed)
+        return dict((n, value) for n, (ok, value) in results.items() if value is not None)
+
+    def summaries(self, names, with_images=True):
+        found = self.read(names, with_images=with_images)
+        return dict((n, found[n][1]) for n in names)
+
+    def wait(self, names, settled, timeout, sleep=1, fail_on_degraded=True):
+        """Poll the members until ``settled(name, summary)`` holds for each, or one is degraded, or time runs out.
+
+        A member that does not hold the Rollout yet (Karmada has not applied it) is pending.
+        Returns ``(summaries, pending, bad)``: the last summaries read, the names not
+        settled, and ``{name: position}`` of degraded or aborted members.
+        """
+        deadline = time.monotonic() + timeout
+        pending = set(names)
+        latest = {}
+        while True:
+            found = self.read(sorted(pending), with_images=False, allow_missing=True)
+            latest.update((n, value[1]) for n, value in found.items())
+            pending = set(n for n in pending if n not in found or not settled(n, latest[n]))
+            bad = dict((n, position(s)) for n, s in latest.items() if s["phase"] in (DEGRADED, ABORTED))
+            if not pending or (bad and fail_on_degraded) or time.monotonic() >= deadline:
+                return latest, pending, bad
+            time.sleep(sleep)
