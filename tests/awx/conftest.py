@@ -183,8 +183,9 @@ class Job:
         self.extravars = extravars
 
     def __repr__(self):
-        return "<job {0} {1} rc={2} extravars={3}>\n{4}".format(
-            self.template, self.status, self.rc, self.extravars, self.stdout[-6000:])
+        errors = [line for line in self.stdout.splitlines() if line.startswith(("fatal:", "failed:", "[ERROR]"))]
+        return "<job {0} {1} rc={2} extravars={3}>\n{4}\n...\n{5}".format(
+            self.template, self.status, self.rc, self.extravars, "\n".join(errors)[-4000:], self.stdout[-3000:])
 
 
 class Awx:

@@ -15,8 +15,10 @@ from tests.awx.conftest import ROOT, load_job_templates
 pytestmark = pytest.mark.lab
 
 APP = "ruoyi-vue"
-OLD = "ruoyi/ruoyi-vue:1.0.0"
-NEW = "ruoyi/ruoyi-vue:1.1.0"
+# OLD: the catalogue's image (what onboard creates and a blank image means); NEW: another tag of it
+OLD = yaml.safe_load((ROOT / "inventories" / "lab" / "group_vars" / "all.yml").read_text())[
+    "multicluster_canary_apps"][APP]["image"]
+NEW = OLD.rsplit(":", 1)[0] + ":awx-canary"
 ROLLOUT = "rollouts.argoproj.io"
 VS = "virtualservices.networking.istio.io"
 FIRST_PAUSE = 2  # setCanaryScale, setHeaderRoute, pause (the catalogue's ruoyi-vue steps)
