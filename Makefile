@@ -44,7 +44,7 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_CACHE_DIR := $(HOME)/.ansible/test/cache
 
 .PHONY: help venv collection-link unit sanity lint integration test \
-	lab-up lab-down lab-down-check lab-status demo playbook-test changelog clean distclean
+	lab-up lab-down lab-down-check lab-status demo playbook-test awx-test changelog clean distclean
 
 help:
 	@echo "make demo         bring up the local federation and run playbooks/demo.yml"
@@ -127,7 +127,7 @@ test: $(VENV_STAMP) $(COLLECTION_LINK)
 	step unit || true; \
 	step sanity || true; \
 	step lint || true; \
-	if step lab-up; then step integration || true; step playbook-test || true; \
+	if step lab-up; then step integration || true; step playbook-test || true; step awx-test || true; \
 	else echo "test: lab-up failed, integration skipped" >&2; fi; \
 	step lab-down || true; \
 	step lab-down-check || true; \
@@ -146,6 +146,10 @@ lab-down: $(VENV_STAMP)
 # rollback twice, waves, bad input, a member down).
 playbook-test: $(VENV_STAMP) $(COLLECTION_LINK)
 	$(PY) -m pytest tests/playbooks -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Every AWX job template run the way AWX runs it (ansible-runner, project sync, injected credential).
+awx-test: $(VENV_STAMP) $(COLLECTION_LINK)
+	$(PY) -m pytest tests/awx -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # After lab-down: no process may still run a lab binary, and no PID file may be left.
 lab-down-check: $(VENV_STAMP)
