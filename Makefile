@@ -44,7 +44,7 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_CACHE_DIR := $(HOME)/.ansible/test/cache
 
 .PHONY: help venv collection-link unit sanity lint integration test \
-	lab-up lab-down lab-down-check lab-status demo playbook-test changelog clean distclean molecule
+	lab-up lab-down lab-down-check lab-status demo playbook-test awx-test changelog clean distclean molecule
 
 help:
 	@echo "make demo         bring up the local federation and run playbooks/demo.yml"
@@ -127,8 +127,9 @@ test: $(VENV_STAMP) $(COLLECTION_LINK)
 	step unit || true; \
 	step sanity || true; \
 	step lint || true; \
-	if step lab-up; then step integration || true; step playbook-test || true; step molecule || true; \
-	else echo "test: lab-up failed, integration, playbook-test and molecule skipped" >&2; fi; \
+	if step lab-up; then step integration || true; step playbook-test || true; step awx-test || true; \
+	step molecule || true; \
+	else echo "test: lab-up failed, integration, playbook-test, awx-test and molecule skipped" >&2; fi; \
 	step lab-down || true; \
 	step lab-down-check || true; \
 	if [ $$status -ne 0 ]; then echo "test: FAILED:$$failed" >&2; else echo "test: all stages passed"; fi; \
@@ -163,6 +164,10 @@ lab-down: $(VENV_STAMP)
 playbook-test: $(VENV_STAMP) $(COLLECTION_LINK)
 	$(PY) -m pytest tests/playbooks -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# Every AWX job template run the way AWX runs it (ansible-runner, project sync, injected credential).
+awx-test: $(VENV_STAMP) $(COLLECTION_LINK)
+	$(PY) -m pytest tests/awx -q -p no:cacheprovider $(PYTEST_ARGS)
+
 # After lab-down: no process may still run a lab binary, and no PID file may be left.
 lab-down-check: $(VENV_STAMP)
 	$(PY) -m pytest tests/after_lab_down -q -p no:cacheprovider
@@ -170,8 +175,13 @@ lab-down-check: $(VENV_STAMP)
 lab-status: $(VENV_STAMP)
 	$(PY) -m tools.lab status
 
+# The demo starts from an empty namespace; the lab's admin deletes it (the automation identity
+# the inventory connects as may not delete namespaces).
+DEMO_NAMESPACE ?= ruoyi
 demo: $(VENV_STAMP) $(COLLECTION_LINK)
 	$(MAKE) --no-print-directory lab-up
+	.lab/bin/kubectl --kubeconfig .lab/kubeconfig --context karmada-apiserver \
+		delete namespace $(DEMO_NAMESPACE) --ignore-not-found --wait --timeout=180s
 	$(VENV_DIR)/bin/ansible-playbook -i $(INVENTORY) playbooks/demo.yml
 
 # --- housekeeping ----------------------------------------------------------

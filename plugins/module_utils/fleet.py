@@ -272,7 +272,11 @@ class Fleet(object):
             with _CLIENT_LOCK:
                 return get_api_client(**auth).client.client
         except Exception as e:  # pylint: disable=broad-exception-caught  # ConfigException, CoreException, TLS, refused
-            raise FleetError("cannot connect to {0}: {1}".format(what, e))
+            hint = ""
+            if not kubeconfig and not auth.get("host") and not os.environ.get("K8S_AUTH_HOST"):
+                hint = (" (no kubeconfig, host or K8S_AUTH_* variable was given, and the default kubeconfig "
+                        "~/.kube/config or $KUBECONFIG has none: set the module's kubeconfig and context options)")
+            raise FleetError("cannot connect to {0}: {1}{2}".format(what, e, hint))
 
     def _member_client(self, name):
         """A client for one member from its own kubeconfig context (never from K8S_AUTH_* variables,

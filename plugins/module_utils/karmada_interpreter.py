@@ -153,9 +153,8 @@ function AggregateStatus(desiredObj, statusItems)
   desiredObj.status.updatedReplicas = updated
   desiredObj.status.phase = phase
   desiredObj.status.message = message
-  if aborted then
-    desiredObj.status.abort = true
-  end
+  -- What the members say now: false once none is aborted (after retry or a new image).
+  desiredObj.status.abort = aborted
   return desiredObj
 end
 """
@@ -226,20 +225,57 @@ end
 # The Argo CLI pauses and restarts a Rollout in each member (spec.paused,
 # spec.restartAt); those are member-level verbs, so the member's values win. The
 # later restartAt wins, so a restart through the template still lands.
+#
+# The Argo controller writes the whole Rollout back through its Go types when it records
+# a new revision (rollout/sync.go setRolloutRevision), which adds `resources: {}` to every
+# container that has none. Without keeping that empty value, Karmada sees the member
+# differ from its template, writes the template back, and every release costs each
+# member three generations instead of one. An empty `resources` is the same as none, so
+# keeping it never hides a template change; containers are matched by name.
+#
+# Nothing else of the member's object is copied: its status in particular is the
+# controller's (written through the status subresource) and would only make Karmada
+# see a difference, and write, at every resync.
 ROLLOUT_RETENTION = """\
+local function isEmpty(value)
+  return type(value) == "table" and next(value) == nil
+end
+
+local function keepEmptyResources(desiredContainers, observedContainers)
+  if desiredContainers == nil or observedContainers == nil then
+    return
+  end
+  local observedByName = {}
+  for _, container in ipairs(observedContainers) do
+    if container.name ~= nil then
+      observedByName[container.name] = container
+    end
+  end
+  for _, container in ipairs(desiredContainers) do
+    local seen = container.name ~= nil and observedByName[container.name] or nil
+    if container.resources == nil and seen ~= nil and isEmpty(seen.resources) then
+      container.resources = seen.resources
+    end
+  end
+end
+
 function Retain(desiredObj, observedObj)
   local d = desiredObj.spec
   local o = observedObj.spec
-  if d ~= nil and o ~= nil then
-    if o.paused ~= nil then
-      d.paused = o.paused
-    end
-    if o.restartAt ~= nil and (d.restartAt == nil or o.restartAt > d.restartAt) then
-      d.restartAt = o.restartAt
-    end
+  if d == nil or o == nil then
+    return desiredObj
   end
-  if observedObj.status ~= nil then
-    desiredObj.status = observedObj.status
+  if o.paused ~= nil then
+    d.paused = o.paused
+  end
+  if o.restartAt ~= nil and (d.restartAt == nil or o.restartAt > d.restartAt) then
+    d.restartAt = o.restartAt
+  end
+  local dPod = d.template and d.template.spec
+  local oPod = o.template and o.template.spec
+  if dPod ~= nil and oPod ~= nil then
+    keepEmptyResources(dPod.containers, oPod.containers)
+    keepEmptyResources(dPod.initContainers, oPod.initContainers)
   end
   return desiredObj
 end

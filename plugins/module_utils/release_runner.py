@@ -146,6 +146,8 @@ def run(fleet, p, check_mode=False, want_diff=False):
     if p.get("rollback") and not pending:
         bad = {}
     result.update(rollouts=latest, fleet=fleet_summary(latest), waited=round(time.monotonic() - started, 1))
+    if rollout.nudged:
+        result["nudged"] = dict(rollout.nudged)
     if bad:
         result["msg"] = "{0}; degraded: {1}".format(moved, "; ".join(
             "{0}: {1}".format(n, bad[n]) for n in sorted(bad)))
@@ -154,6 +156,8 @@ def run(fleet, p, check_mode=False, want_diff=False):
         result["msg"] = "{0}; after {1}s not at {2}: {3}{4}".format(
             moved, timeout, target.replace("_", " "), describe(dict((n, latest[n]) for n in pending if n in latest)),
             _unobserved(dict((n, latest[n]) for n in pending if n in latest)))
+        if rollout.nudged:
+            result["msg"] += "; " + " ".join(rollout.nudged[n] for n in sorted(rollout.nudged))
         return False, result
     result["message"] = "{0}; {1}".format(moved, result["fleet"]["message"])
     return True, result

@@ -12,8 +12,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import time
+from datetime import datetime, timezone
 
 from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError, kind
+from ansible_collections.multicluster.canary.plugins.module_utils.rollout_drift import nudge_patch, stuck_unobserved
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import (
     ABORTED,
     DEGRADED,
@@ -38,6 +40,9 @@ class FleetRollout(object):
         self.name = name
         self.namespace = namespace
         self.container = container
+        # {member: message} of members whose controller missed a spec change and was nudged while waiting
+        self.nudged = {}
+        self.stuck_after = 60
         self.rollout_kind = kind("Rollout")
         self.replicaset_kind = kind("ReplicaSet")
 
@@ -99,21 +104,44 @@ class FleetRollout(object):
         found = self.read(names, with_images=with_images)
         return dict((n, found[n][1]) for n in names)
 
-    def wait(self, names, settled, timeout, sleep=1, fail_on_degraded=True):
-        """Poll the members until ``settled(name, summary)`` holds for each, or one is degraded, or time runs out.
+    def nudge_if_stuck(self, seen, name, summary, now):
+        """Nudge a member whose controller has not observed the spec for ``stuck_after`` seconds while
+        paused or idle (a metadata-only patch that makes it reconcile); once per member and wait."""
+        key = (summary.get("generation"), summary.get("observed_generation"))
+        if name not in seen or seen[name][0] != key:
+            seen[name] = (key, now)
+        verdict = stuck_unobserved(summary, now - seen[name][1], threshold=self.stuck_after, cluster=name)
+        if not verdict["stuck"] or name in self.nudged:
+            return
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            self.fleet.member(name).patch(self.rollout_kind, self.namespace, self.name, nudge_patch(stamp))
+            self.nudged[name] = verdict["message"] + " Nudged at {0}.".format(stamp)
+        except FleetError as e:
+            self.nudged[name] = verdict["message"] + " The nudge failed: {0}".format(e)
+
+    def wait(self, names, settled, timeout, sleep=1, fail_on_degraded=True, is_bad=None):
+        """Poll the members until ``settled(name, summary)`` holds for each, or one is bad, or time runs out.
 
         A member that does not hold the Rollout yet (Karmada has not applied it) is pending.
+        ``is_bad(summary)`` (default: Degraded or Aborted) marks a failed member; with
+        ``fail_on_degraded`` the wait ends at the first one. A member whose controller has
+        not observed the latest spec for a minute while paused or idle is nudged once.
         Returns ``(summaries, pending, bad)``: the last summaries read, the names not
-        settled, and ``{name: position}`` of degraded or aborted members.
+        settled, and ``{name: position}`` of bad members.
         """
+        is_bad = is_bad or (lambda s: s["phase"] in (DEGRADED, ABORTED))
         deadline = time.monotonic() + timeout
         pending = set(names)
-        latest = {}
+        latest, seen = {}, {}
         while True:
             found = self.read(sorted(pending), with_images=False, allow_missing=True)
             latest.update((n, value[1]) for n, value in found.items())
             pending = set(n for n in pending if n not in found or not settled(n, latest[n]))
-            bad = dict((n, position(s)) for n, s in latest.items() if s["phase"] in (DEGRADED, ABORTED))
+            bad = dict((n, position(s)) for n, s in latest.items() if is_bad(s))
             if not pending or (bad and fail_on_degraded) or time.monotonic() >= deadline:
                 return latest, pending, bad
+            for n in pending:
+                if n in latest:
+                    self.nudge_if_stuck(seen, n, latest[n], time.monotonic())
             time.sleep(sleep)

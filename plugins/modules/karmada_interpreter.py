@@ -22,6 +22,11 @@ description:
     those of the least advanced member), health (healthy unless C(Degraded) or aborted), dependencies (pod
     dependencies, the canary and stable Services, VirtualServices and DestinationRule, for C(propagateDeps)), and
     retention of C(spec.paused) and C(spec.restartAt) set in members by the Argo Rollouts CLI.
+  - The aggregated Rollout status in Karmada says C(abort) as the members do now (false again after a retry or
+    a new image). The Rollout retention also keeps the empty C(resources) the Argo Rollouts controller writes on
+    containers that have none (it writes the Rollout back through its Go types on each new revision), so Karmada
+    does not rewrite the member and each template change raises the member's generation by one; it copies
+    nothing else of the member (not its status).
   - V(virtualservice), V(destinationrule), V(service) - retention of what the Argo Rollouts controller writes in
     each member, which Karmada would otherwise revert to its template - route weights of the VirtualService
     destinations that the member and the template both have (matched by route name, or position for unnamed

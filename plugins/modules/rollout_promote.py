@@ -265,7 +265,15 @@ failed_clusters:
   description: Clusters where reading or writing failed, with the error.
   returned: on failure
   type: dict
-unreachable:
+nudged:
+  description:
+    - Members whose Argo Rollouts controller had not observed the latest spec for a minute while the Rollout was
+      paused or idle (its metadata.generation ahead of status.observedGeneration) during the wait, with what was seen;
+      each was nudged once with the annotation C(multicluster.canary/reconcile-requested-at), a metadata-only change
+      that makes the controller reconcile.
+  returned: when a member was nudged
+  type: dict
+unreachable_clusters:
   description:
     - With O(action=status), the clusters that could not be read (down, denied, or without the Rollout), with the
       reason; the others are reported as usual and the fleet state is C(degraded).
@@ -372,29 +380,22 @@ class RolloutPromoter(object):
         return sent, errors
 
     def wait(self, action, before, names, result):
-        """Poll the changed clusters until each settles; returns (pending names, {degraded name: where})."""
-        timeout = self.module.params["wait_timeout"]
-        sleep = max(1, self.module.params["wait_sleep"])
-        deadline = time.monotonic() + timeout
-        latest = {}
-        pending = set(names)
-        while True:
-            found = self.read(sorted(pending), with_images=False, result=result, context="while waiting: ")
-            for n, value in found.items():
-                summary = latest[n] = value[1]
-                if action == "abort":
-                    settled = summary["phase"] == ABORTED
-                else:
-                    settled = reached_next_pause(before[n], summary)
-                if settled:
-                    pending.discard(n)
-            bad = dict((n, position(s)) for n, s in latest.items()
-                       if s["phase"] == DEGRADED or (s["phase"] == ABORTED and action != "abort"))
-            if bad and (self.module.params["abort_on_degraded"] or not pending):
-                return pending, bad
-            if not pending or time.monotonic() >= deadline:
-                return pending, bad
-            time.sleep(sleep)
+        """Wait until each changed cluster settles; returns (pending names, {degraded name: where})."""
+        p = self.module.params
+        if action == "abort":
+            settled = lambda n, s: s["phase"] == ABORTED  # noqa: E731
+        else:
+            settled = lambda n, s: reached_next_pause(before[n], s)  # noqa: E731
+        try:
+            _latest, pending, bad = self.rollout.wait(
+                names, settled, p["wait_timeout"], sleep=max(1, p["wait_sleep"]),
+                fail_on_degraded=p["abort_on_degraded"],
+                is_bad=lambda s: s["phase"] == DEGRADED or (s["phase"] == ABORTED and action != "abort"))
+        except RolloutReadError as e:
+            self.module.fail_json(msg="while waiting: " + str(e), failed_clusters=e.failed, **result)
+        if self.rollout.nudged:
+            result["nudged"] = dict(self.rollout.nudged)
+        return pending, bad
 
 
 def run(module, fleet):
@@ -407,10 +408,10 @@ def run(module, fleet):
         found, failed = promoter.rollout.read_partial(names)
         before = dict((n, found[n][1]) for n in names if n in found)
         result = dict(changed=False, clusters=names, patches={}, rollouts=before, fleet=fleet_summary(before),
-                      unreachable=failed)
+                      unreachable_clusters=failed)
         if failed:
             result["fleet"].update(state="degraded", message="{0}: {1}".format(
-                "; ".join("{0} unreachable ({1})".format(n, failed[n]) for n in sorted(failed)),
+                "; ".join("{0} could not be read ({1})".format(n, failed[n]) for n in sorted(failed)),
                 result["fleet"]["message"]))
         result["message"] = result["fleet"]["message"]
         module.exit_json(**result)

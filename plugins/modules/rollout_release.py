@@ -161,6 +161,14 @@ fleet:
   description: The fleet at a glance (state aligned, mixed, degraded or aborted, and a message).
   returned: when the members were read
   type: dict
+nudged:
+  description:
+    - Members whose Argo Rollouts controller had not observed the latest spec for a minute while the Rollout was
+      paused or idle (its metadata.generation ahead of status.observedGeneration) during the wait, with what was seen;
+      each was nudged once with the annotation C(multicluster.canary/reconcile-requested-at), a metadata-only change
+      that makes the controller reconcile.
+  returned: when a member was nudged
+  type: dict
 waited:
   description: Seconds spent waiting.
   returned: when O(wait_for) is not V(none)

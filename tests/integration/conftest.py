@@ -3,7 +3,10 @@
 ``lab`` reads ``.lab/lab.json`` written by ``python -m tools.lab up``; tests fail
 (they are not skipped) when the lab is not up, since ``make test`` brings it up.
 ``run_module`` runs one task of a module through ``ansible-playbook`` exactly as
-a user would and returns the registered result.
+a user would and returns the registered result. By default it connects as the lab's
+automation identity (``.lab/kubeconfig-automation``: a ServiceAccount token bound to the
+collection's RBAC in ``docs/rbac/``), the way users run the collection; ``identity="admin"``
+uses the admin client certificate instead.
 """
 
 import json
@@ -29,6 +32,18 @@ class Lab:
         self.members = list(info["members"])
         self.karmada = info.get("karmada_context", "karmada-apiserver")
         self.bin = info["bin"]
+        self.automation_kubeconfig = info.get("automation_kubeconfig")
+
+    def kubeconfig_for(self, identity):
+        """The kubeconfig of an identity: ``automation`` (token, least privilege) or ``admin`` (client cert)."""
+        if identity == "admin":
+            return self.kubeconfig
+        if identity == "automation":
+            if not self.automation_kubeconfig or not os.path.exists(self.automation_kubeconfig):
+                pytest.fail("the lab has no automation identity: run `make lab-up` (lab.json: {0})".format(
+                    self.automation_kubeconfig))
+            return self.automation_kubeconfig
+        raise ValueError("identity must be 'automation' or 'admin', not {0!r}".format(identity))
 
     def kubectl(self, *args, context=None, input=None, check=True):
         cmd = [os.path.join(self.bin, "kubectl"), "--kubeconfig", self.kubeconfig,
@@ -93,17 +108,18 @@ def namespace(lab):
 
 @pytest.fixture
 def run_module(lab, tmp_path):
-    """run_module(name, args, check=False, diff=False, connection=True) -> registered result dict.
+    """run_module(name, args, check=False, diff=False, connection=True, identity="automation") -> result dict.
 
     ``name`` is the short module name (``rollout_promote``) or an FQCN. Connection options for
-    the lab's Karmada API server are added unless ``connection=False``.
+    the lab's Karmada API server are added unless ``connection=False``: the automation identity's
+    token kubeconfig, or with ``identity="admin"`` the admin client certificate.
     """
 
-    def run(name, args, check=False, diff=False, connection=True):
+    def run(name, args, check=False, diff=False, connection=True, identity="automation"):
         fqcn = name if "." in name else "multicluster.canary." + name
         task_args = dict(args)
         if connection:
-            task_args.setdefault("kubeconfig", lab.kubeconfig)
+            task_args.setdefault("kubeconfig", lab.kubeconfig_for(identity))
             task_args.setdefault("context", lab.karmada)
         out = tmp_path / ("result-" + uuid.uuid4().hex[:6] + ".json")
         play = [{
@@ -111,7 +127,10 @@ def run_module(lab, tmp_path):
             "gather_facts": False,
             "vars": {"ansible_python_interpreter": sys.executable},
             "tasks": [
-                {"name": "module under test", fqcn: task_args, "register": "r", "ignore_errors": True},
+                # ignore_unreachable: a module result may carry an "unreachable" key (members it
+                # could not reach), which Ansible takes as the host being unreachable
+                {"name": "module under test", fqcn: task_args, "register": "r", "ignore_errors": True,
+                 "ignore_unreachable": True},
                 {"name": "save result", "ansible.builtin.copy": {"content": "{{ r | to_json }}", "dest": str(out)},
                  "check_mode": False},
             ],

@@ -152,15 +152,18 @@ def test_fleet_release(lab, run_module, canary_at_step_1):
     assert paused_at(3)(now[first]) and all(paused_at(1)(now[m]) for m in others), now
 
 
-def test_errors_before_any_write(lab, run_module, namespace):
+# Both identities users have: a token (the default, the lab's automation ServiceAccount) and a
+# client certificate (the lab's admin); each reaches the members through Karmada's cluster proxy.
+@pytest.mark.parametrize("identity", ["automation", "admin"])
+def test_errors_before_any_write(lab, run_module, namespace, identity):
     base = {"name": NAME, "namespace": namespace, "action": "abort"}
     lab.apply(rollout_manifest(namespace, "helloworld:stable"), context=lab.members[0])
 
-    r = run_module("rollout_promote", dict(base, clusters=[lab.members[0], "k8s-master-hongkong"]))
+    r = run_module("rollout_promote", dict(base, clusters=[lab.members[0], "k8s-master-hongkong"]), identity=identity)
     assert r.get("failed") and r["changed"] is False
     assert "k8s-master-hongkong" in r["msg"] and lab.members[0] in r["msg"], r["msg"]
 
-    r = run_module("rollout_promote", base)
+    r = run_module("rollout_promote", base, identity=identity)
     assert r.get("failed") and r["changed"] is False
     assert "not found in: {0}".format(", ".join(sorted(lab.members[1:]))) in r["msg"], r["msg"]
     assert sorted(r["failed_clusters"]) == sorted(lab.members[1:])

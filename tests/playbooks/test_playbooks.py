@@ -101,7 +101,9 @@ def test_release_to_first_pause_then_promote_to_the_end(lab, release_namespace):
     first = ok(playbook("release.yml", app=APP, image=NEW, auto_promote=False, multicluster_canary_namespace=ns,
                         onboard_images={APP: OLD}))
     assert "paused for a human at the first pause" in first.stdout
-    assert "create at {0}".format(OLD) in first.stdout  # said before anything was written
+    # said before anything was written, then done: created at OLD, released NEW
+    assert "not onboarded yet: onboarding creates it, then {0} is released".format(NEW) in first.stdout
+    assert "{0} -> {1}".format(OLD, NEW) in first.stdout
 
     template = lab.get(lab.karmada, ROLLOUT, APP, ns)
     assert image_of(template) == NEW

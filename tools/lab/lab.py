@@ -20,6 +20,11 @@ from tools.lab import build, pki, topology
 from tools.lab.topology import KARMADA, KARMADA_CONTEXT
 
 ROOT = Path(__file__).resolve().parents[2]
+# The automation identity (docs/rbac.md): a ServiceAccount in Karmada with a long-lived token,
+# bound to the collection's own RBAC files, as users run the collection.
+RBAC_DIR = ROOT / "docs" / "rbac"
+AUTOMATION_NAMESPACE = "karmada-system"
+AUTOMATION_TOKEN_SECRET = "multicluster-canary-token"
 
 
 def log(msg: str) -> None:
@@ -57,6 +62,10 @@ class Lab:
     @property
     def kubeconfig(self) -> Path:
         return self.state / "kubeconfig"
+
+    @property
+    def automation_kubeconfig(self) -> Path:
+        return self.state / "kubeconfig-automation"
 
     def admin_kubeconfig(self, cluster: str) -> Path:
         return self.state / cluster / "admin.kubeconfig"
@@ -254,6 +263,7 @@ class Lab:
         with ThreadPoolExecutor(max_workers=len(self.members)) as pool:
             list(pool.map(self.join, self.members))
         self.wait_clusters_ready()
+        self.ensure_automation_identity()
         self.write_info()
         log("up in {0:.0f}s; kubeconfig: {1}".format(time.monotonic() - started, self.kubeconfig))
 
@@ -321,9 +331,69 @@ class Lab:
                 raise LabError("clusters not Ready after {0}s: {1}".format(timeout, sorted(set(self.members) - ready)))
             time.sleep(1)
 
+    def ensure_automation_identity(self, timeout: float = 60) -> None:
+        """The automation ServiceAccount in Karmada, its RBAC in Karmada and every member, its kubeconfig.
+
+        Applies docs/rbac/ as users would; idempotent. Waits until the token works through Karmada's
+        cluster proxy in every member (Karmada's unified-auth controller lets each member's
+        karmada-impersonator act as the ServiceAccount once its ClusterRole grants clusters/proxy).
+        """
+        started = time.monotonic()
+        karmada_docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}}]
+        for name in ("karmada-clusterrole.yml", "karmada-bindings.yml"):
+            karmada_docs += [d for d in yaml.safe_load_all((RBAC_DIR / name).read_text()) if d]
+        self.apply_docs(KARMADA, karmada_docs)
+        member_docs = []
+        for name in ("member-clusterrole.yml", "member-binding.yml"):
+            member_docs += [d for d in yaml.safe_load_all((RBAC_DIR / name).read_text()) if d]
+        with ThreadPoolExecutor(max_workers=len(self.members)) as pool:
+            list(pool.map(lambda m: self.apply_docs(m, member_docs), self.members))
+
+        deadline = time.monotonic() + timeout
+        while True:  # Karmada's token controller fills the Secret in
+            token = self.kubectl(KARMADA, "get", "secret", "-n", AUTOMATION_NAMESPACE, AUTOMATION_TOKEN_SECRET,
+                                 "-o", "jsonpath={.data.token}").strip()
+            if token:
+                break
+            if time.monotonic() > deadline:
+                raise LabError("no token in secret {0}/{1} after {2}s (is the serviceaccount-token controller of "
+                               "Karmada's kube-controller-manager running?)".format(
+                                   AUTOMATION_NAMESPACE, AUTOMATION_TOKEN_SECRET, timeout))
+            time.sleep(0.5)
+        import base64
+        config = {"apiVersion": "v1", "kind": "Config",
+                  "clusters": [{"name": KARMADA_CONTEXT, "cluster": {
+                      "server": topology.apiserver_url(0), "certificate-authority-data": _b64file(self.pki["ca_crt"])}}],
+                  "users": [{"name": "multicluster-canary", "user": {"token": base64.b64decode(token).decode()}}],
+                  "contexts": [{"name": KARMADA_CONTEXT, "context": {"cluster": KARMADA_CONTEXT,
+                                                                      "user": "multicluster-canary"}}],
+                  "current-context": KARMADA_CONTEXT}
+        text = yaml.safe_dump(config)
+        path = self.automation_kubeconfig
+        if not path.exists() or path.read_text() != text:
+            _write_private(path, text)
+
+        def proxied(member):
+            cmd = [self.binary("kubectl"), "--kubeconfig", str(path), "get", "--raw",
+                   "/apis/cluster.karmada.io/v1alpha1/clusters/{0}/proxy/apis/apiregistration.k8s.io/v1/"
+                   "apiservices".format(member)]
+            while True:
+                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
+                if proc.returncode == 0:
+                    return
+                if time.monotonic() > deadline:
+                    raise LabError("the automation identity cannot read {0} through Karmada's cluster proxy after "
+                                   "{1}s: {2}".format(member, timeout, proc.stderr.strip()))
+                time.sleep(0.5)
+
+        with ThreadPoolExecutor(max_workers=len(self.members)) as pool:
+            list(pool.map(proxied, self.members))
+        log("automation identity ready in {0:.1f}s; kubeconfig: {1}".format(time.monotonic() - started, path))
+
     def write_info(self) -> None:
         info = {"kubeconfig": str(self.kubeconfig), "members": self.members, "member_count": len(self.members),
-                "karmada_context": KARMADA_CONTEXT, "bin": str(self.bindir)}
+                "karmada_context": KARMADA_CONTEXT, "bin": str(self.bindir),
+                "automation_kubeconfig": str(self.automation_kubeconfig)}
         (self.state / "lab.json").write_text(json.dumps(info, indent=2) + "\n")
         write_inventory(self)
 

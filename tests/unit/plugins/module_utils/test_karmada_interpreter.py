@@ -409,6 +409,91 @@ def test_rollout_retention_later_template_restart_wins():
     assert out["spec"]["restartAt"] == "2024-02-01T00:00:00Z"
 
 
+@needs_lua
+def test_rollout_retention_copies_no_status():
+    """The member's status in what Karmada applies makes every resync a write (status is pruned from its copy)."""
+    desired = fixture("helloworld-rollout.yml")
+    out, = run_lua(scripts("rollout")["retention"], "Retain", desired, fixture("helloworld-rollout-member.yml"))
+    assert "status" not in out
+    assert set(out) == set(desired)
+    assert set(out["metadata"]) == set(desired["metadata"])
+
+
+def _typed_rewrite(rollout):
+    """What Argo's controller makes of a Rollout when it writes it back through its Go types."""
+    out = copy.deepcopy(rollout)
+    for container in out["spec"]["template"]["spec"]["containers"]:
+        container.setdefault("resources", {})
+    return out
+
+
+@needs_lua
+def test_rollout_retention_keeps_argo_empty_resources_so_karmada_sees_no_difference():
+    desired = fixture("helloworld-rollout.yml")
+    del desired["spec"]["template"]["spec"]["containers"][0]["resources"]
+    desired["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "sidecar:1"})
+    member = _typed_rewrite(desired)
+    out, = run_lua(scripts("rollout")["retention"], "Retain", copy.deepcopy(desired), member)
+    # Karmada compares this with the member (status and server fields pruned): equal means no write.
+    assert out["spec"] == member["spec"]
+    assert [c["resources"] for c in out["spec"]["template"]["spec"]["containers"]] == [{}, {}]
+
+
+@needs_lua
+def test_rollout_retention_new_image_keeps_empty_resources_and_lands():
+    template = fixture("helloworld-rollout.yml")
+    del template["spec"]["template"]["spec"]["containers"][0]["resources"]
+    member = _typed_rewrite(template)
+    template["spec"]["template"]["spec"]["containers"][0]["image"] = "helloworld:v2"
+    out, = run_lua(scripts("rollout")["retention"], "Retain", template, member)
+    container = out["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "helloworld:v2"
+    assert container["resources"] == {}
+
+
+@needs_lua
+def test_rollout_retention_template_resources_win():
+    # Resources set on the template land; resources removed from the template are removed.
+    template = fixture("helloworld-rollout.yml")
+    member = copy.deepcopy(template)
+    member["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "1"}}
+    out, = run_lua(scripts("rollout")["retention"], "Retain", copy.deepcopy(template), member)
+    assert out["spec"]["template"]["spec"]["containers"][0]["resources"] == {
+        "requests": {"cpu": "100m", "memory": "64Mi"}}
+    del template["spec"]["template"]["spec"]["containers"][0]["resources"]
+    out, = run_lua(scripts("rollout")["retention"], "Retain", template, member)
+    assert "resources" not in out["spec"]["template"]["spec"]["containers"][0]
+
+
+@needs_lua
+def test_rollout_retention_matches_containers_by_name():
+    template = fixture("helloworld-rollout.yml")
+    del template["spec"]["template"]["spec"]["containers"][0]["resources"]
+    template["spec"]["template"]["spec"]["initContainers"] = [{"name": "init", "image": "init:1"}]
+    member = _typed_rewrite(template)
+    member["spec"]["template"]["spec"]["containers"][0]["name"] = "renamed"
+    member["spec"]["template"]["spec"]["initContainers"][0]["resources"] = {}
+    out, = run_lua(scripts("rollout")["retention"], "Retain", template, member)
+    pod = out["spec"]["template"]["spec"]
+    assert "resources" not in pod["containers"][0]
+    assert pod["initContainers"][0]["resources"] == {}
+
+
+@needs_lua
+def test_aggregate_status_abort_follows_the_members():
+    """After an abort, retry or a new image clears status.abort in the members: the aggregate follows."""
+    ro = fixture("helloworld-rollout.yml")
+    ro["status"] = {"replicas": 4, "abort": True, "phase": "Degraded"}  # the previous aggregation
+    items = [{"clusterName": "a", "status": {"replicas": 2, "phase": "Paused", "abort": False}},
+             {"clusterName": "b", "status": {"replicas": 2, "phase": "Paused"}}]
+    out, = run_lua(scripts("rollout")["statusAggregation"], "AggregateStatus", ro, items)
+    assert out["status"]["abort"] is False
+    assert out["status"]["phase"] == "Paused"
+    items[1]["status"]["abort"] = True
+    out, = run_lua(scripts("rollout")["statusAggregation"], "AggregateStatus", ro, items)
+    assert out["status"]["abort"] is True
+
+
 # --- retention of what Argo Rollouts writes in members ---------------------------------
 
 

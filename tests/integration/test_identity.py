@@ -1,0 +1,172 @@
+"""The automation identity, as users run the collection: a token kubeconfig for Karmada.
+
+``make lab-up`` gives a ServiceAccount in Karmada a long-lived token and binds it to the
+collection's RBAC (``docs/rbac/``) in Karmada and in every member; ``run_module`` connects
+with that token kubeconfig. Through Karmada's cluster proxy, every read and write of a
+member must land in that member, never in Karmada's own resource template:
+
+- a Rollout of 4 replicas in Karmada divided 1:1:1:1 reads as 1 desired replica in each member;
+- promote and abort change each member's Rollout, and leave Karmada's template alone;
+- an identity without ``clusters/proxy`` is refused, and the error names each cluster.
+"""
+
+import json
+import os
+import stat
+import subprocess
+
+import pytest
+import yaml
+
+from test_karmada_propagation import interpreter  # noqa: F401  # pylint: disable=unused-import  # fixture
+from test_rollout_promote import NAME, WAIT, assert_ok, paused_at, rollout_manifest, states, wait_all
+
+pytestmark = pytest.mark.lab
+
+ROLLOUT = "rollouts.argoproj.io"
+SHORT = ["beijing", "shanghai", "guangzhou", "shenzhen"]
+
+
+def karmada_rollout(lab, namespace):
+    return lab.get(lab.karmada, ROLLOUT, NAME, namespace)
+
+
+def template_view(obj):
+    """What only a write to Karmada's template would change: its spec, generation and field managers.
+
+    Its status is not in here: Karmada aggregates the members' status into it (the interpreter's
+    AggregateStatus), so it follows the members, and so does its resourceVersion.
+    """
+    meta = obj["metadata"]
+    managers = sorted(set((f.get("manager"), f.get("operation"), f.get("subresource", ""))
+                          for f in meta.get("managedFields") or []))
+    return {"generation": meta.get("generation"), "spec": obj["spec"], "managers": managers}
+
+
+def assert_template_untouched(lab, namespace, before):
+    after = template_view(karmada_rollout(lab, namespace))
+    assert after["generation"] == before["generation"], "Karmada's Rollout template was written"
+    assert after["spec"] == before["spec"], "Karmada's Rollout spec changed"
+    new = [m for m in after["managers"] if m not in before["managers"]]
+    # Karmada itself writes the aggregated status; nothing else may appear
+    assert all(m[0].startswith("karmada") for m in new), "new writers of Karmada's template: {0}".format(new)
+
+
+@pytest.fixture
+def divided_canary(lab, namespace, run_module, interpreter):  # noqa: F811  # pylint: disable=redefined-outer-name
+    """A Rollout of 4 replicas in Karmada, divided 1:1:1:1 by a policy written as the automation
+    identity, updated in Karmada to a new image: every member paused at its first pause (step 1)."""
+    assert interpreter["customizations"]
+    lab.apply(rollout_manifest(namespace, "helloworld:stable"))
+    policy = run_module("karmada_propagation", {
+        "name": NAME, "namespace": namespace,
+        "resource_selectors": [{"api_version": "argoproj.io/v1alpha1", "kind": "Rollout", "name": NAME}],
+        "weights": dict((s, 1) for s in SHORT),
+    })
+    assert_ok(policy, True)
+    wait_all(lab, namespace, lambda s: s[0] == "Healthy", "Healthy")
+    image = json.dumps({"spec": {"template": {"spec": {"containers": [{"name": NAME, "image": "helloworld:canary"}]}}}})
+    lab.kubectl("patch", ROLLOUT, NAME, "-n", namespace, "--type", "merge", "-p", image)
+    wait_all(lab, namespace, paused_at(1), "paused at step 1")
+    return namespace
+
+
+def test_token_identity_reads_and_writes_each_member(lab, run_module, divided_canary):
+    ns = divided_canary
+    base = {"name": NAME, "namespace": ns}
+    assert karmada_rollout(lab, ns)["spec"]["replicas"] == 4
+
+    # status: each member's own numbers, as kubectl reads them in that member
+    r = run_module("rollout_promote", base)
+    assert_ok(r, False)
+    assert sorted(r["clusters"]) == sorted(lab.members)
+    for m in lab.members:
+        member = lab.get(m, ROLLOUT, NAME, ns)
+        s = r["rollouts"][m]
+        assert member["spec"]["replicas"] == 1, (m, member["spec"])
+        assert s["replicas"]["desired"] == 1, (m, s)
+        assert s["step"] == member["status"]["currentStepIndex"] == 1, (m, s)
+        assert s["pause_reason"] == "CanaryPauseStep", (m, s)
+        assert s["current_image"] == "helloworld:canary"
+    assert r["fleet"]["state"] == "aligned" and r["fleet"]["step"] == 1, r["fleet"]
+
+    # promote: every member moves to its next pause; Karmada's template is not written
+    before = template_view(karmada_rollout(lab, ns))
+    r = run_module("rollout_promote", dict(base, action="promote"))
+    assert_ok(r, True)
+    assert sorted(r["patches"]) == sorted(lab.members)
+    wait_all(lab, ns, paused_at(3), "paused at step 3 after promote")
+    for m in lab.members:
+        member = lab.get(m, ROLLOUT, NAME, ns)
+        assert member["status"]["currentStepIndex"] == 3 and not member["spec"].get("paused"), (m, member["status"])
+    assert_template_untouched(lab, ns, before)
+
+    # abort: every member's status says aborted; Karmada's template is not written
+    r = run_module("rollout_promote", dict(base, action="abort", wait=True, wait_timeout=WAIT))
+    assert_ok(r, True)
+    assert all(r["rollouts"][m]["phase"] == "Aborted" for m in lab.members), r["fleet"]
+    found = states(lab, ns)  # Argo's own status of an aborted Rollout: status.abort, back at step 0
+    assert all(v[3] and v[1] == 0 for v in found.values()), found
+    assert_template_untouched(lab, ns, before)
+
+
+def _narrow_identity(lab, namespace, tmp_path):
+    """A token kubeconfig for a ServiceAccount that may list clusters and read bindings, not proxy."""
+    name = "narrow-" + namespace
+    docs = [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "narrow", "namespace": namespace}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": name},
+         "rules": [{"apiGroups": ["cluster.karmada.io"], "resources": ["clusters"], "verbs": ["get", "list"]},
+                   {"apiGroups": ["work.karmada.io"], "resources": ["resourcebindings"], "verbs": ["get"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": name},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+         "subjects": [{"kind": "ServiceAccount", "name": "narrow", "namespace": namespace}]},
+    ]
+    lab.apply(docs)
+    token = lab.kubectl("create", "token", "narrow", "-n", namespace, "--duration", "10m").strip()
+    with open(lab.kubeconfig_for("automation")) as f:
+        cluster = yaml.safe_load(f)["clusters"][0]
+    config = {"apiVersion": "v1", "kind": "Config", "clusters": [cluster],
+              "users": [{"name": "narrow", "user": {"token": token}}],
+              "contexts": [{"name": lab.karmada, "context": {"cluster": cluster["name"], "user": "narrow"}}],
+              "current-context": lab.karmada}
+    path = tmp_path / "kubeconfig-narrow"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return name, str(path)
+
+
+def test_denied_proxy_request_names_each_cluster(lab, run_module, namespace, tmp_path):
+    name, kubeconfig = _narrow_identity(lab, namespace, tmp_path)
+    try:
+        r = run_module("rollout_promote", {"name": NAME, "namespace": namespace, "action": "promote",
+                                           "kubeconfig": kubeconfig})
+    finally:
+        lab.kubectl("delete", "clusterrolebinding,clusterrole", name, "--ignore-not-found", check=False)
+    assert r.get("failed") and r["changed"] is False, r
+    assert sorted(r["failed_clusters"]) == sorted(lab.members), r
+    assert not r.get("patches") and not r.get("rollouts"), r
+    for m in lab.members:
+        # Karmada refuses the proxy request itself, naming the cluster: the member is never asked
+        assert '{0}: GET /apis/cluster.karmada.io/v1alpha1/clusters/{0}/proxy/apis/argoproj.io/'.format(m) in r["msg"]
+        assert 'clusters.cluster.karmada.io "{0}" is forbidden'.format(m) in r["msg"], r["msg"]
+    assert 'cannot get resource "clusters/proxy"' in r["msg"] and "(403)" in r["msg"], r["msg"]
+    assert "system:serviceaccount:{0}:narrow".format(namespace) in r["msg"]
+
+
+def test_kubeconfig_is_a_token_kubeconfig(lab):
+    """What users get: one context, Karmada's URL and CA, a bearer token, readable by its owner only."""
+    path = lab.kubeconfig_for("automation")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with open(path) as f:
+        config = yaml.safe_load(f)
+    assert [c["name"] for c in config["contexts"]] == [lab.karmada]
+    assert set(config["users"][0]["user"]) == {"token"}
+    with open(lab.kubeconfig) as f:
+        admin = yaml.safe_load(f)
+    want = [c for c in admin["clusters"] if c["name"] == lab.karmada][0]["cluster"]
+    assert config["clusters"][0]["cluster"] == want
+    proc = subprocess.run([os.path.join(lab.bin, "kubectl"), "--kubeconfig", path, "auth", "whoami", "-o", "json"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    user = json.loads(proc.stdout)["status"]["userInfo"]
+    assert user["username"] == "system:serviceaccount:karmada-system:multicluster-canary"
