@@ -382,10 +382,11 @@ class RolloutPromoter(object):
     def wait(self, action, before, names, result):
         """Wait until each changed cluster settles; returns (pending names, {degraded name: where})."""
         p = self.module.params
-        if action == "abort":
-            settled = lambda n, s: s["phase"] == ABORTED  # noqa: E731
-        else:
-            settled = lambda n, s: reached_next_pause(before[n], s)  # noqa: E731
+        def settled(name, summary):
+            if action == "abort":
+                return summary["phase"] == ABORTED
+            return reached_next_pause(before[name], summary)
+
         try:
             _latest, pending, bad = self.rollout.wait(
                 names, settled, p["wait_timeout"], sleep=max(1, p["wait_sleep"]),

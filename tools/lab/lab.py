@@ -365,8 +365,8 @@ class Lab:
                   "clusters": [{"name": KARMADA_CONTEXT, "cluster": {
                       "server": topology.apiserver_url(0), "certificate-authority-data": _b64file(self.pki["ca_crt"])}}],
                   "users": [{"name": "multicluster-canary", "user": {"token": base64.b64decode(token).decode()}}],
-                  "contexts": [{"name": KARMADA_CONTEXT, "context": {"cluster": KARMADA_CONTEXT,
-                                                                      "user": "multicluster-canary"}}],
+                  "contexts": [{"name": KARMADA_CONTEXT,
+                                "context": {"cluster": KARMADA_CONTEXT, "user": "multicluster-canary"}}],
                   "current-context": KARMADA_CONTEXT}
         text = yaml.safe_dump(config)
         path = self.automation_kubeconfig
