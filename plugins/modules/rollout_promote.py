@@ -299,7 +299,6 @@ from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status
     describe,
     fleet_summary,
     gate,
-    position,
     patches,
     reached_next_pause,
     unified_patch,
