@@ -92,3 +92,11 @@ def test_status_shows_every_reachable_member_when_one_is_down(lab, onboarded):
         subprocess.run(lab_cli + ["start", component], cwd=str(ROOT), check=True, capture_output=True, timeout=300)
     lab.wait_for(lambda: lab.get(down, "namespace", "default"), timeout=120, what=down + " back")
     assert os.path.exists(lab.kubeconfig)
+
+
+def test_a_missing_tls_file_is_named_before_anything_is_written(lab):
+    ns = "t-bad-" + uuid.uuid4().hex[:6]
+    secrets = [{"name": "t-missing-tls", "cert_file": "/nonexistent/t.crt", "key_file": "/nonexistent/t.key"}]
+    proc = failed(playbook("bootstrap.yml", multicluster_canary_namespace=ns, multicluster_canary_tls_secrets=secrets))
+    assert "TLS file not found: /nonexistent/t.crt, /nonexistent/t.key" in proc.stdout, proc.stdout[-3000:]
+    assert lab.get(lab.karmada, "namespace", ns) is None  # nothing written: not even the apps' namespace
