@@ -381,6 +381,7 @@ class RolloutPromoter(object):
     def wait(self, action, before, names, result):
         """Wait until each changed cluster settles; returns (pending names, {degraded name: where})."""
         p = self.module.params
+
         def settled(name, summary):
             if action == "abort":
                 return summary["phase"] == ABORTED
