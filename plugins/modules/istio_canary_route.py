@@ -261,7 +261,7 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Frontend VirtualService on the ingress gateway, Argo Rollouts owns the weights and header-route-1 (seed 000)
+- name: Frontend VirtualService on the ingress gateway, Argo Rollouts owns the weights and header-route-1
   multicluster.canary.istio_canary_route:
     name: helloworld-vsvc
     namespace: helloworld-rollout
@@ -272,7 +272,7 @@ EXAMPLES = r"""
     canary: {host: helloworld-svc-canary}
     managed_routes: [header-route-1]
 
-- name: Testers reach the canary with X-canary test-user, everyone else the primary route (seed 000)
+- name: Testers reach the canary with X-canary test-user, everyone else the primary route
   multicluster.canary.istio_canary_route:
     name: helloworld-vsvc
     namespace: helloworld-rollout
@@ -285,7 +285,7 @@ EXAMPLES = r"""
         headers:
           X-canary: {exact: test-user}
 
-- name: Mesh-internal gray by header, env gray to the gray subset, env prod and no header to prod (seed 001)
+- name: Mesh-internal gray by header, env gray to the gray subset, env prod and no header to prod
   multicluster.canary.istio_canary_route:
     name: mouse-vs
     namespace: default
@@ -301,7 +301,7 @@ EXAMPLES = r"""
         - {name: prod, labels: {version: prod}}
         - {name: gray, labels: {version: gray}}
 
-- name: Full-chain lane for ruoyi-system, by propagated header or from canary callers (DESIGN, seed 000 question 1)
+- name: Full-chain lane for ruoyi-system, by propagated header or from canary callers
   multicluster.canary.istio_canary_route:
     name: ruoyi-system
     namespace: ruoyi
@@ -318,7 +318,7 @@ EXAMPLES = r"""
         - {name: stable, labels: {app: ruoyi-system}}
         - {name: canary, labels: {app: ruoyi-system}}
 
-- name: Subsets with Istio mutual TLS at 20% canary, written directly to two members (seed 003)
+- name: Subsets with Istio mutual TLS at 20% canary, written directly to two members
   multicluster.canary.istio_canary_route:
     name: gray-demo-vs
     namespace: gray-demo
@@ -338,7 +338,7 @@ EXAMPLES = r"""
         - {name: v1, labels: {version: v1}, traffic_policy: {tls: {mode: ISTIO_MUTUAL}}}
         - {name: v2, labels: {version: v2}, traffic_policy: {tls: {mode: ISTIO_MUTUAL}}}
 
-- name: Argo Rollouts weighted canary on DestinationRule subsets, lane test-v2 owned by Argo (seed 002)
+- name: Argo Rollouts weighted canary on DestinationRule subsets, lane test-v2 owned by Argo
   multicluster.canary.istio_canary_route:
     name: provider
     namespace: dubbo
@@ -353,7 +353,7 @@ EXAMPLES = r"""
         - {name: stable, labels: {app: dubbo3-provider}}
         - {name: canary, labels: {app: dubbo3-provider}}
 
-- name: Gateway API HTTPRoute splitting reviews 50/50 in the mesh (seed 004)
+- name: Gateway API HTTPRoute splitting reviews 50/50 in the mesh
   multicluster.canary.istio_canary_route:
     kind: httproute
     name: reviews

@@ -195,7 +195,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Divide helloworld-stable 1:1:1:1 over the four clusters (seed 000)
+- name: Divide helloworld-stable 1:1:1:1 over the four clusters
   multicluster.canary.karmada_propagation:
     name: helloworld-stable-propagation
     namespace: helloworld-rollout
