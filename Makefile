@@ -136,8 +136,8 @@ test: $(VENV_STAMP) $(COLLECTION_LINK)
 	exit $$status
 
 # One molecule scenario per stage role (extensions/molecule/NAME), against the lab
-# (make lab-up), one after the other: prepare, converge, idempotence, verify,
-# cleanup. Every scenario runs even when one fails; the exit status says if any did.
+# (make lab-up), one after the other: destroy, prepare, converge, idempotence,
+# verify, destroy. Every scenario runs even when one fails; the exit status says if any did.
 MOLECULE_SCENARIOS ?= bootstrap app_onboard canary promote abort rollback status
 
 molecule: $(VENV_STAMP) $(COLLECTION_LINK)
