@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError, kind
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_drift import nudge_patch, stuck_unobserved
+from ansible_collections.multicluster.canary.plugins.module_utils.route_status import member_routes, route_refs
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import (
     ABORTED,
     DEGRADED,
@@ -82,6 +83,36 @@ class FleetRollout(object):
         failed = dict((n, v if not ok else "Rollout {0}/{1} not found".format(self.namespace, self.name))
                       for n, (ok, v) in results.items() if not ok or v is None)
         return found, failed
+
+    def read_routes(self, endpoint, rollout, lane=None):
+        """What the member's own route objects (those the Rollout names) do with plain and lane traffic.
+
+        A route object the member cannot give (denied, for example) is reported with the reason; it
+        does not hide the Rollout read from the same member.
+        """
+        objects, errors = {}, {}
+        for ref in route_refs(rollout):
+            key = (ref["kind"], ref["namespace"], ref["name"])
+            try:
+                objects[key] = endpoint.get(kind(ref["kind"]), ref["namespace"], ref["name"])
+            except FleetError as e:
+                errors[key] = str(e)
+        return member_routes(rollout, objects, lane, errors)
+
+    def observe(self, names, lane=None):
+        """({name: {"rollout": summary, "routes": member routes}}, {name: why not}): the Rollout and its
+        live routes in every member that could be read, and the reason for each other member."""
+        def one(endpoint):
+            found = self.read_one(endpoint)
+            if found is None:
+                return None
+            return {"rollout": found[1], "routes": self.read_routes(endpoint, found[0], lane)}
+
+        results = self.fleet.run(names, one)
+        seen = dict((n, v) for n, (ok, v) in results.items() if ok and v is not None)
+        failed = dict((n, v if not ok else "Rollout {0}/{1} not found".format(self.namespace, self.name))
+                      for n, (ok, v) in results.items() if not ok or v is None)
+        return seen, failed
 
     def read(self, names, with_images=True, allow_missing=False):
         """{name: (rollout, summary)}; raises RolloutReadError naming unreachable members and missing Rollouts."""

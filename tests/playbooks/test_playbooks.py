@@ -136,6 +136,8 @@ def test_release_to_first_pause_then_promote_to_the_end(lab, release_namespace):
         assert lab.get(member, "secret", "ruoyi-vue-tls", "istio-system"), member
         assert lab.get(member, "namespace", ns)["metadata"]["labels"].get("istio-injection") == "enabled"
 
+    check_status_reads_live_routes(lab, ns)
+
     promotions = []
     for _attempt in range(6):
         proc = ok(playbook("promote.yml", app=APP, multicluster_canary_namespace=ns))
@@ -176,6 +178,50 @@ def test_release_to_first_pause_then_promote_to_the_end(lab, release_namespace):
         assert re.search(r"{0}\s+Healthy\s".format(member), by_context.stdout), by_context.stdout[-3000:]
 
 
+def route_line(proc, member):
+    found = re.search(r'"route {0}: ([^"]*)"'.format(re.escape(member)), proc.stdout)
+    assert found, proc.stdout[-4000:]
+    return found.group(1)
+
+
+def check_status_reads_live_routes(lab, ns):
+    """status.yml shows what each member's VirtualService says, not what the step implies.
+
+    At the first pause every member has Argo's header route and 100/0. Then, in one member, with its Argo
+    Rollouts controller stopped (so nothing puts it back), the VirtualService is edited by hand to 70/30
+    without the header route: that member's line must say so, the others' must not change.
+    """
+    at_pause = ("VirtualService {0}: stable 100% / canary 0%; X-canary: test-user -> canary 100%; "
+                "header route canary-header present").format(APP)
+    status = ok(playbook("status.yml", app=APP, multicluster_canary_namespace=ns))
+    for member in lab.members:
+        assert route_line(status, member) == at_pause, member
+
+    edited = lab.members[0]
+    lab_cli = [sys.executable, "-m", "tools.lab"]
+    component = "{0}/rollouts-controller".format(edited)
+    http = lab.get(edited, VS, APP, ns)["spec"]["http"]
+    by_hand = [dict(r) for r in http if r.get("name") != "canary-header"]
+    for r in by_hand:
+        if r.get("name") == "primary":
+            r["route"] = [dict(d, weight=w) for d, w in zip(r["route"], (70, 30))]
+    subprocess.run(lab_cli + ["stop", component], cwd=str(ROOT), check=True, capture_output=True, timeout=120)
+    try:
+        lab.kubectl("-n", ns, "patch", VS, APP, "--type=merge", "-p", json.dumps({"spec": {"http": by_hand}}),
+                    context=edited)
+        status = ok(playbook("status.yml", app=APP, multicluster_canary_namespace=ns))
+        assert route_line(status, edited) == (
+            "VirtualService {0}: stable 70% / canary 30%; X-canary: test-user -> stable 70% / canary 30%; "
+            "header route canary-header absent").format(APP), status.stdout[-4000:]
+        for member in lab.members[1:]:
+            assert route_line(status, member) == at_pause, member
+    finally:
+        # put back what Argo had written, then let the controller run again
+        lab.kubectl("-n", ns, "patch", VS, APP, "--type=merge", "-p", json.dumps({"spec": {"http": http}}),
+                    context=edited)
+        subprocess.run(lab_cli + ["start", component], cwd=str(ROOT), check=True, capture_output=True, timeout=300)
+
+
 def test_backend_lane_then_rollback(lab, release_namespace):
     """A backend's canary takes lane traffic (header or canary caller) and 20% of the rest; rollback undoes it."""
     ns, app = release_namespace, "ruoyi-system"
@@ -200,6 +246,13 @@ def test_backend_lane_then_rollback(lab, release_namespace):
         pods = json.loads(lab.kubectl("get", "pods", "-n", ns, "-l", "lane=canary,app=" + app, "-o", "json",
                                       context=member))["items"]
         assert pods, "no canary pod labelled lane=canary in " + member
+
+    # the status table says the same, read from each member's VirtualService
+    status = ok(playbook("status.yml", app=app, multicluster_canary_namespace=ns))
+    for member in lab.members:
+        assert route_line(status, member) == (
+            "VirtualService {0}: stable 80% / canary 20%; X-canary: test-user -> canary 100%; "
+            "callers lane=canary -> canary 100%").format(app), member
 
     # abort twice: the second changes nothing
     ok(playbook("abort.yml", app=app, multicluster_canary_namespace=ns))

@@ -1,0 +1,196 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: multicluster.canary contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: release_info
+short_description: Where a release is in every member cluster, and where each member's routes really send traffic
+version_added: 0.2.0
+author:
+  - multicluster.canary contributors (@multicluster-canary)
+description:
+  - Reads, in every member cluster at once, the app's Argo Rollouts C(Rollout) and the route objects its
+    C(trafficRouting) names (Istio C(VirtualService)s, or the C(HTTPRoute)s of the Gateway API plugin), and
+    evaluates those objects with Istio's (or the Gateway API's) matching rules.
+  - For each member it reports what the member's own objects say, never what the Rollout's step implies - plain
+    traffic (no header) to the stable and canary versions, where a request with the lane header goes, where a caller
+    with the lane's source labels goes (mesh routes), and whether each header route the Rollout manages
+    (C(managedRoutes)) is present. Argo Rollouts removes its managed routes when the canary has no pods, and a route
+    edited by hand shows as edited.
+  - A member that cannot be read is reported in RV(unreachable_clusters), not failed on.
+  - Reads only; never changes anything.
+extends_documentation_fragment:
+  - multicluster.canary.fleet
+options:
+  name:
+    description: Name of the C(Rollout).
+    type: str
+    required: true
+  namespace:
+    description: Namespace of the C(Rollout) in the member clusters.
+    type: str
+    required: true
+  clusters:
+    description:
+      - The member clusters to read; when omitted, where Karmada placed the Rollout, else every Ready member.
+    type: list
+    elements: str
+  lane:
+    description:
+      - The canary lane to probe the routes with; without it only plain traffic is evaluated.
+    type: dict
+    suboptions:
+      header:
+        description: Header name testers send.
+        type: str
+      value:
+        description: Its value.
+        type: str
+      source_labels:
+        description: Labels of canary callers (canary pods carry them), for mesh routes.
+        type: dict
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: It only reads.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+notes:
+  - The caller needs, in each member, C(get) on C(rollouts), C(replicasets) (for the stable image), and on
+    C(virtualservices) or C(httproutes).
+seealso:
+  - module: multicluster.canary.rollout_promote
+  - module: multicluster.canary.istio_canary_route
+"""
+
+EXAMPLES = r"""
+- name: Where ruoyi-vue's release is, and where its traffic goes, in every member
+  multicluster.canary.release_info:
+    name: ruoyi-vue
+    namespace: ruoyi
+    lane:
+      header: X-canary
+      value: test-user
+      source_labels: {lane: canary}
+  register: release
+
+- name: Show each member's routes as read from the member
+  ansible.builtin.debug:
+    msg: "{{ release.routes | dict2items | map(attribute='value.text') | list }}"
+"""
+
+RETURN = r"""
+clusters:
+  description: The member clusters read.
+  returned: always
+  type: list
+  elements: str
+rollouts:
+  description: Per member, the Rollout's summary (as multicluster.canary.rollout_promote returns it).
+  returned: always
+  type: dict
+routes:
+  description: Per member, what its route objects do.
+  returned: always
+  type: dict
+  sample:
+    k8s-master-beijing:
+      text: "VirtualService ruoyi-vue: stable 70% / canary 30%; X-canary: test-user -> canary 100%; header route canary-header present"
+      plain_text: "stable 70% / canary 30%"
+      managed_routes: {canary-header: present}
+      objects:
+        - kind: VirtualService
+          name: ruoyi-vue
+          found: true
+          gateway: istio-system/ruoyi-gateway
+          plain: {stable: 70, canary: 30, other: 0}
+          lane_header: {stable: 0, canary: 100, other: 0}
+  contains:
+    text:
+      description: One line for humans.
+      type: str
+    plain_text:
+      description: Plain traffic at the first route object, in a few words (C(stable 70% / canary 30%)).
+      type: str
+    managed_routes:
+      description: Each of the Rollout's C(managedRoutes) - C(present), C(absent), or C(unknown) when an object could not be read.
+      type: dict
+    objects:
+      description:
+        - Per route object the Rollout names - C(found) (true, false, or null with C(error) when it could not be
+          read), and the percent of requests that reach C(stable), C(canary) and C(other) destinations for plain
+          traffic (C(plain)), the lane header (C(lane_header)) and the lane's callers (C(lane_source), mesh routes
+          only); null when no route matches such a request.
+      type: list
+      elements: dict
+fleet:
+  description: Where the members are together (as multicluster.canary.rollout_promote returns it).
+  returned: always
+  type: dict
+unreachable_clusters:
+  description: The members that could not be read (down, denied, or without the Rollout), with the reason.
+  returned: always
+  type: dict
+message:
+  description: The fleet's position in one line.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import (
+    FleetError,
+    fleet_argument_spec,
+    fleet_from_module,
+)
+from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import fleet_summary
+from ansible_collections.multicluster.canary.plugins.module_utils.rollouts import FleetRollout
+
+
+def argspec():
+    return fleet_argument_spec(
+        name=dict(type="str", required=True),
+        namespace=dict(type="str", required=True),
+        lane=dict(type="dict", options=dict(
+            header=dict(type="str"),
+            value=dict(type="str"),
+            source_labels=dict(type="dict"),
+        )),
+    )
+
+
+def report(names, seen, failed):
+    """The module's result from what each member gave (``seen``) and why the others could not (``failed``)."""
+    rollouts = dict((n, seen[n]["rollout"]) for n in names if n in seen)
+    fleet = fleet_summary(rollouts)
+    if failed:
+        fleet.update(state="degraded", message="{0}: {1}".format(
+            "; ".join("{0} could not be read ({1})".format(n, failed[n]) for n in sorted(failed)), fleet["message"]))
+    return dict(changed=False, clusters=list(names), rollouts=rollouts,
+                routes=dict((n, seen[n]["routes"]) for n in names if n in seen),
+                fleet=fleet, unreachable_clusters=failed, message=fleet["message"])
+
+
+def main():
+    module = AnsibleModule(argument_spec=argspec(), supports_check_mode=True)
+    p = module.params
+    fleet = fleet_from_module(module)
+    try:
+        rollout = FleetRollout(fleet, p["name"], p["namespace"])
+        names = rollout.clusters(p.get("clusters"))
+        seen, failed = rollout.observe(names, p.get("lane"))
+    except FleetError as e:
+        module.fail_json(msg=str(e), changed=False)
+    module.exit_json(**report(names, seen, failed))
+
+
+if __name__ == "__main__":
+    main()
