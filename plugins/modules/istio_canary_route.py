@@ -523,6 +523,9 @@ class CanaryRoute(object):
             self.route_kind = Kind(ISTIO_GROUP, version, "virtualservices", "VirtualService")
         self.dr_kind = Kind(ISTIO_GROUP, version, "destinationrules", "DestinationRule")
         self.route_key = "http_route" if spec["kind"] == "httproute" else "virtual_service"
+        # target=karmada writes to the control plane, whatever the members are called (a member may be
+        # named "karmada" too: it is only reached with target=members)
+        self.to_control_plane = module.params["target"] == "karmada"
 
     def _uses_subsets(self):
         return any((self.p[r] or {}).get("subset") for r in ("stable", "canary"))
@@ -580,14 +583,14 @@ class CanaryRoute(object):
         return found
 
     def endpoints(self):
-        if self.module.params["target"] == "karmada":
+        if self.to_control_plane:
             if self.module.params.get("clusters"):
                 self.module.warn("clusters is ignored with target=karmada: the PropagationPolicy decides placement")
             return ["karmada"]
         return self.fleet.resolve(self.module.params.get("clusters"))
 
     def each(self, names, fn):
-        if names == ["karmada"]:
+        if self.to_control_plane:
             try:
                 return {"karmada": (True, fn(self.fleet.control))}
             except FleetError as e:
@@ -632,7 +635,7 @@ class CanaryRoute(object):
                 errors.append(value)
                 clusters[name] = {"changed": False, "msg": value}
             elif value["errors"]:
-                prefix = "" if names == ["karmada"] else name + ": "
+                prefix = "" if self.to_control_plane else name + ": "
                 errors += [prefix + e for e in value["errors"]]
                 clusters[name] = {"changed": False, "msg": "; ".join(value["errors"])}
         if errors:

@@ -221,3 +221,14 @@ def test_http_route_kind(fleet):
     assert not failed and result["changed"] is True
     assert list(fleet.control.objects) == [("httproutes", "default", "reviews")]
     assert [d["weight"] for d in result["routing"][0]["destinations"]] == [50, 50]
+
+
+def test_a_member_named_karmada_is_a_member(monkeypatch):
+    f = FakeFleet(members=("karmada", "shanghai"))
+    monkeypatch.setattr(istio_canary_route, "fleet_from_module", lambda module: f)
+    result, failed = run(dict(SEED000, target="members", clusters=["karmada"]))
+    assert not failed and result["changed"] is True
+    assert f.members["karmada"].writes == [VS]  # the member, not the control plane
+    assert f.control.writes == [] and f.members["shanghai"].writes == []
+    result, failed = run(dict(SEED000, target="karmada"))
+    assert not failed and f.control.writes == [VS] and f.members["karmada"].writes == [VS]
