@@ -54,6 +54,19 @@ CLUSTER_PROXY = "/apis/cluster.karmada.io/v1alpha1/clusters/{0}/proxy"
 FIELD_MANAGER = "multicluster.canary"
 
 
+def _lines(raw):
+    """The non-empty lines of a streamed response, as they arrive."""
+    buffer = b""
+    for chunk in raw.stream(amt=None, decode_content=True):
+        buffer += chunk
+        while b"\n" in buffer:
+            line, buffer = buffer.split(b"\n", 1)
+            if line.strip():
+                yield line.decode("utf-8")
+    if buffer.strip():
+        yield buffer.decode("utf-8")
+
+
 class FleetError(Exception):
     """An error worth showing to the user as it is (it never carries secrets).
 
@@ -153,6 +166,22 @@ class Endpoint(object):
         # ask the member, so it predicts instead of sending (see apply/patch/delete).
         self.dry_run_supported = dry_run_supported
 
+    def _send(self, method, path, query, headers, body=None, timeout=30):
+        """One request; returns the urllib3 response, its body not read yet (so a watch can stream it)."""
+        if hasattr(self.api, "param_serialize"):
+            # kubernetes >= 33 generates a two-step transport (the way its own DynamicClient calls it)
+            request = self.api.param_serialize(method, path, query_params=query, header_params=headers,
+                                               body=body, auth_settings=["BearerToken"])
+            response = self.api.call_api(*request, _request_timeout=timeout)
+            if not 200 <= response.status <= 299:
+                response.read()
+                raise ApiException(http_resp=response)
+            return response.response
+        return self.api.call_api(
+            path, method, query_params=query, header_params=headers, body=body,
+            auth_settings=["BearerToken"], _return_http_data_only=True, _preload_content=False,
+            _request_timeout=timeout)
+
     def _call(self, method, path, query=None, body=None, content_type=None):
         path = self.prefix + path
         headers = {"Accept": "application/json"}
@@ -160,19 +189,9 @@ class Endpoint(object):
             headers["Content-Type"] = content_type
         query = list((query or {}).items())
         try:
-            if hasattr(self.api, "param_serialize"):
-                # kubernetes >= 33 generates a two-step transport (the way its own DynamicClient calls it)
-                request = self.api.param_serialize(method, path, query_params=query, header_params=headers,
-                                                   body=body, auth_settings=["BearerToken"])
-                response = self.api.call_api(*request, _request_timeout=30)
-                data = response.read()
-                if not 200 <= response.status <= 299:
-                    raise ApiException(http_resp=response)
-                return json.loads(data) if data else None
-            return self.api.call_api(
-                path, method, query_params=query, header_params=headers, body=body,
-                response_type="object", auth_settings=["BearerToken"],
-                _return_http_data_only=True, _preload_content=True, _request_timeout=30)
+            raw = self._send(method, path, query, headers, body)
+            data = raw.data
+            return json.loads(data) if data else None
         except ApiException as e:
             status = getattr(e, "status", None)
             if status == 404 and method == "GET":
@@ -182,6 +201,35 @@ class Endpoint(object):
             raise
         except Exception as e:  # pylint: disable=broad-exception-caught  # refused, TLS, timeouts
             raise FleetError("{0}: {1} {2}: {3}".format(self.name, method, path, e))
+
+    def watch(self, k, namespace, name, resource_version, timeout):
+        """Yield ``(type, object)`` for each change of one named object after ``resource_version``.
+
+        The API server ends the watch after ``timeout`` seconds (``timeoutSeconds``); the caller
+        then reads the object again and watches on. Event types are the API's: ADDED, MODIFIED,
+        DELETED, BOOKMARK, and ERROR (its object a Status, 410 when ``resource_version`` is too old).
+        """
+        path = self.prefix + k.path(namespace)
+        query = [("watch", "true"), ("fieldSelector", "metadata.name=" + name),
+                 ("resourceVersion", resource_version), ("allowWatchBookmarks", "true"),
+                 ("timeoutSeconds", str(max(1, int(timeout))))]
+        try:
+            raw = self._send("GET", path, query, {"Accept": "application/json"}, timeout=(10, timeout + 10))
+        except ApiException as e:
+            raise FleetError("{0}: WATCH {1}: {2}".format(self.name, path, _api_message(e)),
+                             status=getattr(e, "status", None))
+        except Exception as e:  # pylint: disable=broad-exception-caught  # refused, TLS, timeouts
+            raise FleetError("{0}: WATCH {1}: {2}".format(self.name, path, e))
+        try:
+            for line in _lines(raw):
+                event = json.loads(line)
+                yield event.get("type"), event.get("object") or {}
+        except ValueError as e:
+            raise FleetError("{0}: WATCH {1}: not a JSON event: {2}".format(self.name, path, e))
+        except Exception as e:  # pylint: disable=broad-exception-caught  # the stream broke off
+            raise FleetError("{0}: WATCH {1}: {2}".format(self.name, path, e))
+        finally:
+            raw.release_conn()
 
     def get(self, k, namespace, name, subresource=None):
         return self._call("GET", k.path(namespace, name, subresource))

@@ -148,6 +148,8 @@ def run(fleet, p, check_mode=False, want_diff=False):
     result.update(rollouts=latest, fleet=fleet_summary(latest), waited=round(time.monotonic() - started, 1))
     if rollout.nudged:
         result["nudged"] = dict(rollout.nudged)
+    if rollout.watch_warnings():
+        result["warnings"] = rollout.watch_warnings()
     if bad:
         result["msg"] = "{0}; degraded: {1}".format(moved, "; ".join(
             "{0}: {1}".format(n, bad[n]) for n in sorted(bad)))

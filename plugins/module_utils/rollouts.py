@@ -11,12 +11,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import time
 from datetime import datetime, timezone
 
 from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError, kind
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_drift import nudge_patch, stuck_unobserved
 from ansible_collections.multicluster.canary.plugins.module_utils.route_status import member_routes, route_refs
+from ansible_collections.multicluster.canary.plugins.module_utils.waiter import FleetWaiter
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import (
     ABORTED,
     DEGRADED,
@@ -43,6 +43,10 @@ class FleetRollout(object):
         self.container = container
         # {member: message} of members whose controller missed a spec change and was nudged while waiting
         self.nudged = {}
+        # {member: time.time() when the last wait saw it reach its state}
+        self.seen_at = {}
+        # {member: why a watch failed during the last wait} (it was read every second instead)
+        self.watch_errors = {}
         self.stuck_after = 60
         self.rollout_kind = kind("Rollout")
         self.replicaset_kind = kind("ReplicaSet")
@@ -151,28 +155,42 @@ class FleetRollout(object):
         except FleetError as e:
             self.nudged[name] = verdict["message"] + " The nudge failed: {0}".format(e)
 
-    def wait(self, names, settled, timeout, sleep=1, fail_on_degraded=True, is_bad=None):
-        """Poll the members until ``settled(name, summary)`` holds for each, or one is bad, or time runs out.
+    def wait(self, names, settled, timeout, fail_on_degraded=True, is_bad=None):
+        """Watch the members until ``settled(name, summary)`` holds for each, or one is bad, or time runs out.
 
-        A member that does not hold the Rollout yet (Karmada has not applied it) is pending.
-        ``is_bad(summary)`` (default: Degraded or Aborted) marks a failed member; with
-        ``fail_on_degraded`` the wait ends at the first one. A member whose controller has
-        not observed the latest spec for a minute while paused or idle is nudged once.
-        Returns ``(summaries, pending, bad)``: the last summaries read, the names not
-        settled, and ``{name: position}`` of bad members.
+        One watch per member (:class:`FleetWaiter`), so a member reaching its state is seen as soon as
+        its API server sends the change. A member that does not hold the Rollout yet (Karmada has not
+        applied it) is pending. ``is_bad(summary)`` (default: Degraded or Aborted) marks a failed member;
+        with ``fail_on_degraded`` the wait ends at the first one. A member whose controller has not
+        observed the latest spec for a minute while paused or idle is nudged once.
+        Returns ``(summaries, pending, bad)``: the last summaries seen, the names not settled, and
+        ``{name: position}`` of bad members; raises RolloutReadError naming members that cannot be read.
         """
         is_bad = is_bad or (lambda s: s["phase"] in (DEGRADED, ABORTED))
-        deadline = time.monotonic() + timeout
-        pending = set(names)
-        latest, seen = {}, {}
-        while True:
-            found = self.read(sorted(pending), with_images=False, allow_missing=True)
-            latest.update((n, value[1]) for n, value in found.items())
-            pending = set(n for n in pending if n not in found or not settled(n, latest[n]))
-            bad = dict((n, position(s)) for n, s in latest.items() if is_bad(s))
-            if not pending or (bad and fail_on_degraded) or time.monotonic() >= deadline:
-                return latest, pending, bad
-            for n in pending:
-                if n in latest:
-                    self.nudge_if_stuck(seen, n, latest[n], time.monotonic())
-            time.sleep(sleep)
+        waiter = FleetWaiter(self.fleet, self.rollout_kind, self.namespace, self.name)
+        seen = {}
+
+        def summary(obj):
+            return summarize(obj, None, container=self.container)
+
+        def tick(name, obj, now):
+            self.nudge_if_stuck(seen, name, summary(obj), now)
+
+        results = waiter.wait(names, lambda n, o: settled(n, summary(o)), lambda _n, o: is_bad(summary(o)),
+                              timeout, stop_on_bad=fail_on_degraded, tick=tick)
+        errors = dict((n, v) for n, (ok, v) in results.items() if not ok)
+        if errors:
+            raise RolloutReadError("cannot read the Rollout in: {0}".format(
+                "; ".join("{0}: {1}".format(n, errors[n]) for n in sorted(errors))), errors)
+        latest = dict((n, summary(o)) for n, o in waiter.latest.items() if o is not None)
+        self.seen_at = dict(waiter.seen_at)
+        self.watch_errors = dict(waiter.watch_errors)
+        pending = set(n for n in names if n not in latest or not settled(n, latest[n]))
+        bad = dict((n, position(s)) for n, s in latest.items() if is_bad(s))
+        return latest, pending, bad
+
+    def watch_warnings(self):
+        """One warning per member whose watch failed during the last wait (it was read every second instead)."""
+        return ["{0}: the wait could not watch the Rollout and read it every second instead ({1}); "
+                "grant `watch` on rollouts in the member (docs/rbac.md)".format(n, self.watch_errors[n])
+                for n in sorted(self.watch_errors)]

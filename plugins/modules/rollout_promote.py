@@ -72,7 +72,8 @@ options:
     default: 300
   wait_sleep:
     description:
-      - Seconds between two reads of every waited-on cluster, with O(wait=true).
+      - Not used any more - the wait watches each member's Rollout, so a change is seen as soon as the member's API
+        server sends it. Kept so that existing tasks keep working.
     type: int
     default: 2
   abort_on_degraded:
@@ -261,6 +262,13 @@ patches:
     k8s-master-beijing:
       - subresource: status
         patch: {status: {pauseConditions: null}}
+settled_at:
+  description:
+    - With O(wait=true), when the wait saw each member reach its state (its next pause, or Aborted), as seconds since the
+      epoch; the wait watches each member's Rollout, so this is when the member's API server sent the change.
+  returned: with O(wait=true), after something was sent
+  type: dict
+  sample: {k8s-master-beijing: 1795350594.752}
 failed_clusters:
   description: Clusters where reading or writing failed, with the error.
   returned: on failure
@@ -389,13 +397,15 @@ class RolloutPromoter(object):
 
         try:
             _latest, pending, bad = self.rollout.wait(
-                names, settled, p["wait_timeout"], sleep=max(1, p["wait_sleep"]),
+                names, settled, p["wait_timeout"],
                 fail_on_degraded=p["abort_on_degraded"],
                 is_bad=lambda s: s["phase"] == DEGRADED or (s["phase"] == ABORTED and action != "abort"))
         except RolloutReadError as e:
             self.module.fail_json(msg="while waiting: " + str(e), failed_clusters=e.failed, **result)
         if self.rollout.nudged:
             result["nudged"] = dict(self.rollout.nudged)
+        for warning in self.rollout.watch_warnings():
+            self.module.warn(warning)
         return pending, bad
 
 
@@ -466,7 +476,8 @@ def run(module, fleet):
         if abort_errors:
             errors.update(abort_errors)
     after = promoter.summaries(names, result, "cannot read back after the wait: ")
-    result.update(rollouts=after, fleet=fleet_summary(after), waited=round(time.monotonic() - start, 1))
+    result.update(rollouts=after, fleet=fleet_summary(after), waited=round(time.monotonic() - start, 1),
+                  settled_at=dict((n, round(v, 3)) for n, v in promoter.rollout.seen_at.items()))
     if bad:
         msg = "{0} in {1} cluster(s), then degraded: {2}".format(
             verb, len(sent), "; ".join("{0}: {1}".format(n, bad[n]) for n in sorted(bad)))

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: multicluster.canary contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Waiting for one named object in many members at once, with watches, not sleeps.
+
+Each member gets one thread (:meth:`Fleet.run`'s pool) that reads the object, then watches it
+from that resourceVersion, so a change is seen as soon as the member's API server sends it,
+not at the next poll. A watch lasts at most ``window`` seconds; then the object is read again
+(which also covers a watch that broke off, or a resourceVersion the server no longer has), the
+``tick`` hook runs (the caller's periodic check, e.g. a nudge), and a new watch starts.
+
+The caller gives two predicates over the object: ``settled`` (this member is done) and ``bad``
+(this member failed). With ``stop_on_bad``, the first bad member ends every member's wait at its
+next event or window.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import threading
+import time
+
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError
+
+
+class FleetWaiter(object):
+    """Wait for one object (kind, namespace, name) in the given members of a fleet."""
+
+    def __init__(self, fleet, k, namespace, name, window=5, clock=time.monotonic):
+        self.fleet = fleet
+        self.kind = k
+        self.namespace = namespace
+        self.name = name
+        self.window = window
+        self.clock = clock
+        self.latest = {}    # {member: the last object seen, or None while the member has none}
+        self.seen_at = {}   # {member: time.time() when it was seen settled}
+        self.watch_errors = {}  # {member: why its last watch failed}: the member was read again instead
+        self.stop = threading.Event()
+
+    def _seen(self, member, obj, settled, bad, stop_on_bad):
+        """Record one observation; True when this member's wait is over."""
+        self.latest[member] = obj
+        if obj is None:
+            return False
+        if settled(member, obj):
+            self.seen_at[member] = time.time()
+            return True
+        if bad(member, obj):
+            if stop_on_bad:
+                self.stop.set()
+            return True
+        return False
+
+    def _one(self, endpoint, settled, bad, deadline, stop_on_bad, tick):
+        member = endpoint.name
+        while True:
+            obj = endpoint.get(self.kind, self.namespace, self.name)
+            if self._seen(member, obj, settled, bad, stop_on_bad):
+                return
+            now = self.clock()
+            if self.stop.is_set() or now >= deadline:
+                return
+            if tick and obj is not None:
+                tick(member, obj, now)
+            window = min(self.window, deadline - now)
+            if obj is None:
+                # not there yet (Karmada has not applied it): look again shortly
+                self.stop.wait(min(1.0, window))
+                continue
+            try:
+                for event, item in endpoint.watch(self.kind, self.namespace, self.name,
+                                                  obj["metadata"]["resourceVersion"], window):
+                    if event in ("ADDED", "MODIFIED"):
+                        if self._seen(member, item, settled, bad, stop_on_bad):
+                            return
+                    elif event in ("DELETED", "ERROR"):
+                        break  # read again: gone, or a resourceVersion too old (410)
+                    if self.stop.is_set() or self.clock() >= deadline:
+                        return
+            except FleetError as e:
+                # the watch broke off or is refused (RBAC without `watch`): the next read, a second later,
+                # says where the member is; the caller reports the reason
+                self.watch_errors[member] = str(e)
+                self.stop.wait(min(1.0, max(0.0, deadline - self.clock())))
+
+    def wait(self, members, settled, bad, timeout, stop_on_bad=True, tick=None):
+        """Wait until each member is settled or bad, or ``timeout`` seconds pass.
+
+        ``settled(member, obj)`` and ``bad(member, obj)`` are checked on every version of the object
+        seen; ``tick(member, obj, now)`` runs before each watch window. Returns ``{member: (ok,
+        message)}`` from :meth:`Fleet.run` (``ok`` false when the member could not be read); what
+        was seen is in :attr:`latest` and :attr:`seen_at`.
+        """
+        deadline = self.clock() + timeout
+        self.stop.clear()
+        return self.fleet.run(members, lambda endpoint: self._one(endpoint, settled, bad, deadline, stop_on_bad, tick))

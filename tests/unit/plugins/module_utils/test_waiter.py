@@ -1,0 +1,173 @@
+"""FleetWaiter: one watch per member; a change is seen when the API server sends it, not at a poll."""
+
+from __future__ import absolute_import, division, print_function
+
+import copy
+import queue
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError, kind
+from ansible_collections.multicluster.canary.plugins.module_utils.waiter import FleetWaiter
+
+ROLLOUT = kind("Rollout")
+
+
+def rollout(rv, step, paused):
+    status = {"currentStepIndex": step}
+    if paused:
+        status["pauseConditions"] = [{"reason": "CanaryPauseStep"}]
+    return {"metadata": {"name": "app", "namespace": "ns", "resourceVersion": str(rv)}, "status": status}
+
+
+class WatchedEndpoint(object):
+    """A member whose API server sends each change put on ``events`` to the open watch, at once."""
+
+    def __init__(self, name, obj):
+        self.name = name
+        self.obj = obj
+        self.events = queue.Queue()
+        self.gets = 0
+        self.watches = 0
+
+    def change(self, obj):
+        self.obj = obj
+        self.events.put(("MODIFIED", copy.deepcopy(obj)))
+
+    def get(self, k, namespace, name, subresource=None):
+        self.gets += 1
+        return copy.deepcopy(self.obj)
+
+    def watch(self, k, namespace, name, resource_version, timeout):
+        self.watches += 1
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return  # the server ends the watch after timeoutSeconds
+            try:
+                event = self.events.get(timeout=left)
+            except queue.Empty:
+                return
+            if event[0] == "BREAK":
+                raise FleetError("{0}: WATCH: connection reset".format(self.name))
+            yield event
+
+
+class Fleet(object):
+    def __init__(self, endpoints):
+        self.endpoints = dict((e.name, e) for e in endpoints)
+
+    def run(self, names, fn):
+        def one(name):
+            try:
+                return name, (True, fn(self.endpoints[name]))
+            except FleetError as e:
+                return name, (False, str(e))
+        with ThreadPoolExecutor(max_workers=len(names)) as pool:
+            return dict(pool.map(one, names))
+
+
+def paused_at(step):
+    return lambda _member, obj: obj["status"].get("currentStepIndex") == step and bool(obj["status"].get("pauseConditions"))
+
+
+def never(_member, _obj):
+    return False
+
+
+def test_the_next_pause_is_seen_within_a_second_of_the_change():
+    members = [WatchedEndpoint(n, rollout(1, 1, True)) for n in ("beijing", "shanghai")]
+    waiter = FleetWaiter(Fleet(members), ROLLOUT, "ns", "app", window=30)
+    changed_at = {}
+
+    def controller():
+        time.sleep(0.3)
+        for m in members:
+            m.change(rollout(2, 2, False))  # promoted: progressing
+        time.sleep(1.2)
+        for m in members:
+            changed_at[m.name] = time.time()
+            m.change(rollout(3, 3, True))  # the next pause, recorded by the controller
+
+    t = threading.Thread(target=controller)
+    t.start()
+    results = waiter.wait(["beijing", "shanghai"], paused_at(3), never, timeout=20)
+    returned = time.time()
+    t.join()
+    assert results == {"beijing": (True, None), "shanghai": (True, None)}
+    for m in members:
+        assert waiter.seen_at[m.name] - changed_at[m.name] < 1.0, (waiter.seen_at, changed_at)
+        assert m.gets == 1 and m.watches == 1  # one read, then one watch: no polling
+    assert returned - max(changed_at.values()) < 1.0
+    assert waiter.latest["beijing"]["metadata"]["resourceVersion"] == "3"
+
+
+def test_a_bad_member_ends_every_wait():
+    members = [WatchedEndpoint(n, rollout(1, 1, True)) for n in ("beijing", "shanghai")]
+    waiter = FleetWaiter(Fleet(members), ROLLOUT, "ns", "app", window=0.5)
+
+    def degraded(_member, obj):
+        return obj["status"].get("phase") == "Degraded"
+
+    def controller():
+        time.sleep(0.3)
+        bad = rollout(2, 1, False)
+        bad["status"]["phase"] = "Degraded"
+        members[0].change(bad)
+
+    t = threading.Thread(target=controller)
+    t.start()
+    started = time.monotonic()
+    waiter.wait(["beijing", "shanghai"], paused_at(3), degraded, timeout=30)
+    t.join()
+    # shanghai never settles: its wait ends at its next window once beijing is bad, not after 30 s
+    assert time.monotonic() - started < 3
+    assert waiter.stop.is_set()
+
+
+def test_a_broken_watch_is_read_again_and_times_out_cleanly():
+    member = WatchedEndpoint("beijing", rollout(1, 1, True))
+    waiter = FleetWaiter(Fleet([member]), ROLLOUT, "ns", "app", window=0.3)
+    member.events.put(("BREAK", None))
+    started = time.monotonic()
+    results = waiter.wait(["beijing"], paused_at(3), never, timeout=1.5)
+    assert results == {"beijing": (True, None)}
+    assert 1.4 < time.monotonic() - started < 4
+    assert member.gets >= 2  # read again after the break and after each window
+    assert waiter.watch_errors == {"beijing": "beijing: WATCH: connection reset"}
+    assert "beijing" not in waiter.seen_at
+
+
+def test_a_member_without_the_object_yet_is_read_until_it_appears():
+    member = WatchedEndpoint("beijing", None)
+    waiter = FleetWaiter(Fleet([member]), ROLLOUT, "ns", "app", window=5)
+
+    def karmada():
+        time.sleep(0.5)
+        member.obj = rollout(1, 3, True)
+
+    t = threading.Thread(target=karmada)
+    t.start()
+    waiter.wait(["beijing"], paused_at(3), never, timeout=10)
+    t.join()
+    assert "beijing" in waiter.seen_at and member.gets >= 2
+
+
+def test_a_member_that_cannot_be_read_is_reported():
+    class Down(WatchedEndpoint):
+        def get(self, k, namespace, name, subresource=None):
+            raise FleetError("beijing: GET: connection refused")
+
+    waiter = FleetWaiter(Fleet([Down("beijing", None)]), ROLLOUT, "ns", "app")
+    assert waiter.wait(["beijing"], paused_at(3), never, timeout=5) == {
+        "beijing": (False, "beijing: GET: connection refused")}
+
+
+def test_tick_runs_before_each_window():
+    member = WatchedEndpoint("beijing", rollout(1, 1, True))
+    waiter = FleetWaiter(Fleet([member]), ROLLOUT, "ns", "app", window=0.2)
+    ticks = []
+    waiter.wait(["beijing"], paused_at(3), never, timeout=1, tick=lambda m, o, now: ticks.append(m))
+    assert len(ticks) >= 3 and set(ticks) == {"beijing"}
