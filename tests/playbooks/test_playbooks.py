@@ -144,6 +144,13 @@ def test_release_to_first_pause_then_promote_to_the_end(lab, release_namespace):
         promotions.append(round(proc.elapsed, 1))
         if all(((lab.get(m, ROLLOUT, APP, ns) or {}).get("status") or {}).get("phase") == "Healthy" for m in lab.members):
             break
+        # at every pause of the canary the testers keep their header route (the catalogue scales the
+        # canary with the weight only once the weight is above 0), as each member's status line says
+        status = ok(playbook("status.yml", app=APP, multicluster_canary_namespace=ns))
+        for member in lab.members:
+            assert "canary-header" in routes(lab.get(member, VS, APP, ns)), (member, promotions)
+            line = route_line(status, member)
+            assert "X-canary: test-user -> canary 100%; header route canary-header present" in line, (member, line)
     assert len(promotions) == 4, promotions  # pauses at steps 2, 5, 7 and 9, then the end
 
     for member in lab.members:
