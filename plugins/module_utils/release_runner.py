@@ -25,6 +25,8 @@ from ansible_collections.multicluster.canary.plugins.module_utils.release_state 
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import describe, fleet_summary
 from ansible_collections.multicluster.canary.plugins.module_utils.rollouts import FleetRollout, RolloutReadError
 from ansible_collections.multicluster.canary.plugins.module_utils.service import apply_if_needed
+from ansible_collections.multicluster.canary.plugins.module_utils.strategy_lint import describe as describe_findings
+from ansible_collections.multicluster.canary.plugins.module_utils.strategy_lint import lint
 
 
 def check_definition(definition, name, namespace):
@@ -77,6 +79,13 @@ def run(fleet, p, check_mode=False, want_diff=False):
             check_image(wanted)
         if definition is not None:
             check_definition(definition, p["name"], p["namespace"])
+            result["findings"] = lint(definition)
+            errors = [f for f in result["findings"] if f["severity"] == "error"]
+            if errors:
+                raise ReleaseError("definition: nothing was written: " + "; ".join(describe_findings(errors)))
+            warnings = [f for f in result["findings"] if f["severity"] == "warning"]
+            if warnings:
+                result["warnings"] = describe_findings(warnings)
         elif wanted is not None or p.get("rollback"):
             raise ReleaseError("definition: the Rollout as the catalogue describes it is required to change its image")
     except ReleaseError as e:
@@ -149,7 +158,7 @@ def run(fleet, p, check_mode=False, want_diff=False):
     if rollout.nudged:
         result["nudged"] = dict(rollout.nudged)
     if rollout.watch_warnings():
-        result["warnings"] = rollout.watch_warnings()
+        result["warnings"] = result.get("warnings", []) + rollout.watch_warnings()
     if bad:
         result["msg"] = "{0}; degraded: {1}".format(moved, "; ".join(
             "{0}: {1}".format(n, bad[n]) for n in sorted(bad)))

@@ -25,6 +25,10 @@ description:
     record, so a second rollback finds the template already on the previous image and changes nothing.
   - Every input is checked before anything is written - O(image) against the image reference grammar, O(container) and
     O(definition) against each other - and a bad one fails naming the option.
+  - The canary steps of O(definition) are linted against what the Argo Rollouts controller will do with them (see
+    RV(findings)) - a header or mirror route missing from C(managedRoutes) fails before any write (Argo would mark the
+    Rollout InvalidSpec); a managed route while the canary has no pod (Argo removes it, for good), canary scaling with
+    no C(setWeight), a weight going down or C(setWeight) without traffic routing are warnings.
   - O(wait_for) waits until every member where Karmada placed the Rollout reads the target image (V(image)), is paused
     at its first pause or fully promoted (V(first_pause)), or is Healthy on it (V(healthy)). What it reports comes from
     each member's own Rollout.
@@ -119,6 +123,20 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+findings:
+  description:
+    - What the lint of O(definition)'s canary steps found - C(severity) (C(error) or C(warning)), C(field), C(message),
+      C(fix). Warnings are shown as the task's warnings too.
+  returned: when O(definition) is given
+  type: list
+  elements: dict
+  sample:
+    - severity: warning
+      field: "spec.strategy.canary.steps[3]"
+      message: "the canary has no pod here (weight 0%, scaled with the weight), and Argo Rollouts removes every managed
+        route then: route 'canary-header' (set at step 1) is gone from this step on"
+      fix: "give the canary a pod first: setCanaryScale {replicas: 1} before the route, and setCanaryScale
+        {matchTrafficWeight: true} only after a setWeight above 0"
 message:
   description: What happened, in one line.
   returned: always
