@@ -47,10 +47,11 @@ class FleetWaiter(object):
         if settled(member, obj):
             self.seen_at[member] = time.time()
             return True
-        if bad(member, obj):
-            if stop_on_bad:
-                self.stop.set()
+        if bad(member, obj) and stop_on_bad:
+            self.stop.set()
             return True
+        # without stop_on_bad a bad member is waited for like any other (a rollback starts from
+        # aborted members: only the time limit says it failed)
         return False
 
     def _one(self, endpoint, settled, bad, deadline, stop_on_bad, tick):
@@ -69,21 +70,32 @@ class FleetWaiter(object):
                 # not there yet (Karmada has not applied it): look again shortly
                 self.stop.wait(min(1.0, window))
                 continue
+            started, events = self.clock(), 0
             try:
                 for event, item in endpoint.watch(self.kind, self.namespace, self.name,
                                                   obj["metadata"]["resourceVersion"], window):
+                    events += 1
                     if event in ("ADDED", "MODIFIED"):
                         if self._seen(member, item, settled, bad, stop_on_bad):
                             return
-                    elif event in ("DELETED", "ERROR"):
-                        break  # read again: gone, or a resourceVersion too old (410)
+                    elif event == "DELETED":
+                        break  # read again: gone (or recreated)
+                    elif event == "ERROR":
+                        if item.get("code") != 410:  # 410: the resourceVersion is too old; read again at once
+                            self.watch_errors[member] = item.get("message") or str(item)
+                            events = 0
+                        break
                     if self.stop.is_set() or self.clock() >= deadline:
                         return
             except FleetError as e:
-                # the watch broke off or is refused (RBAC without `watch`): the next read, a second later,
-                # says where the member is; the caller reports the reason
+                # the watch broke off or is refused (RBAC without `watch`): the caller reports the reason
                 self.watch_errors[member] = str(e)
-                self.stop.wait(min(1.0, max(0.0, deadline - self.clock())))
+                events = 0
+            # a watch that ended early with nothing to say (refused, broken, or a proxy that does not
+            # stream): read again a second after it started (or a window, if shorter), never faster
+            if events == 0 and self.clock() - started < window / 2:
+                pause = min(1.0, window) - (self.clock() - started)
+                self.stop.wait(max(0.0, min(pause, deadline - self.clock())))
 
     def wait(self, members, settled, bad, timeout, stop_on_bad=True, tick=None):
         """Wait until each member is settled or bad, or ``timeout`` seconds pass.

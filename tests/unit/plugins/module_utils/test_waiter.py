@@ -171,3 +171,47 @@ def test_tick_runs_before_each_window():
     ticks = []
     waiter.wait(["beijing"], paused_at(3), never, timeout=1, tick=lambda m, o, now: ticks.append(m))
     assert len(ticks) >= 3 and set(ticks) == {"beijing"}
+
+
+def test_a_watch_that_ends_at_once_is_not_a_busy_loop():
+    class Silent(WatchedEndpoint):
+        def watch(self, k, namespace, name, resource_version, timeout):
+            self.watches += 1
+            return iter(())  # a proxy that answers a watch with an empty body
+
+    member = Silent("beijing", rollout(1, 1, True))
+    waiter = FleetWaiter(Fleet([member]), ROLLOUT, "ns", "app", window=5)
+    waiter.wait(["beijing"], paused_at(3), never, timeout=2.5)
+    assert 2 <= member.watches <= 4 and member.gets <= 4, (member.gets, member.watches)
+
+
+def test_an_error_event_is_reported_unless_the_version_is_only_too_old():
+    member = WatchedEndpoint("beijing", rollout(1, 1, True))
+    waiter = FleetWaiter(Fleet([member]), ROLLOUT, "ns", "app", window=5)
+    member.events.put(("ERROR", {"kind": "Status", "code": 410, "message": "too old resource version"}))
+    member.events.put(("ERROR", {"kind": "Status", "code": 500, "message": "internal error"}))
+    member.events.put(("MODIFIED", rollout(3, 3, True)))
+    member.obj = rollout(2, 2, False)
+    waiter.wait(["beijing"], paused_at(3), never, timeout=10)
+    assert waiter.watch_errors == {"beijing": "internal error"}
+    assert "beijing" in waiter.seen_at and member.watches == 3
+
+
+def test_without_stop_on_bad_a_bad_member_is_waited_for():
+    # a rollback: the members start aborted, and only reaching the old image settles them
+    aborted = rollout(1, 0, False)
+    aborted["status"]["phase"] = "Aborted"
+    member = WatchedEndpoint("shanghai", aborted)
+    waiter = FleetWaiter(Fleet([member]), ROLLOUT, "ns", "app", window=5)
+
+    def karmada():
+        time.sleep(0.5)
+        member.change(rollout(2, 4, False))  # the old image back: Healthy at the last step
+
+    t = threading.Thread(target=karmada)
+    t.start()
+    waiter.wait(["shanghai"], lambda _m, o: o["status"]["currentStepIndex"] == 4,
+                lambda _m, o: o["status"].get("phase") == "Aborted", timeout=10, stop_on_bad=False)
+    t.join()
+    assert "shanghai" in waiter.seen_at and not waiter.stop.is_set()
+    assert waiter.latest["shanghai"]["metadata"]["resourceVersion"] == "2"
