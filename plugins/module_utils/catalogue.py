@@ -660,6 +660,10 @@ def _check_steps(problems, field, steps):
 
 def _manifest_workload(problems, field, manifest, app, namespace):
     """The user's Rollout or Deployment, out of a manifest (one object, or the documents of a file)."""
+    if isinstance(manifest, str):
+        problems.add(field, "the file {0!r} is not read here: the filter multicluster.canary.app_manifests reads it "
+                            "(or give the object itself)".format(manifest))
+        return None
     documents = manifest if isinstance(manifest, list) else [manifest]
     documents = [d for d in documents if d is not None]
     workloads = [d for d in documents if isinstance(d, dict) and d.get("kind") in ("Rollout", "Deployment")]
@@ -709,7 +713,7 @@ def _service(name, namespace, app, ports):
     }
 
 
-def _service_ports(problems, field, given, containers, released):
+def _service_ports(problems, field, given, containers, released, released_field=None):
     """The Services' ports: as given, else the released container's ports (each by name)."""
     named = {}
     for c in containers:
@@ -748,9 +752,9 @@ def _service_ports(problems, field, given, containers, released):
         if not isinstance(p, dict) or not _is_int(p.get("containerPort")):
             continue
         if "name" not in p:
-            problems.add("{0} (from containers' ports[{1}])".format(field, i),
-                         "the Services expose the released container's ports by name: name port {0}, or give "
-                         "service_ports".format(p.get("containerPort")))
+            problems.add("{0}.ports[{1}].name".format(released_field or "container", i),
+                         "the Services expose the released container's ports by name (Istio tells the protocol "
+                         "from it): name port {0} (http, grpc, ...), or give service_ports".format(p["containerPort"]))
             continue
         ports.append({"name": p["name"], "port": p["containerPort"], "targetPort": p["name"],
                       "protocol": p.get("protocol", "TCP")})
@@ -922,8 +926,11 @@ def render_app(name, spec, settings=None, prefix=PREFIX):
         if labels is None or isinstance(labels, dict):
             template["metadata"]["labels"] = dict(labels or {}, app=name)
 
-    service_ports = _service_ports(problems, field + ".service_ports", spec.get("service_ports"),
-                                   ((template or {}).get("spec") or {}).get("containers") or [], released)
+    containers = ((template or {}).get("spec") or {}).get("containers") or []
+    released_field = ("{0}.spec.containers[{1}]".format(template_field, containers.index(released))
+                      if released is not None else None)
+    service_ports = _service_ports(problems, field + ".service_ports", spec.get("service_ports"), containers,
+                                   released, released_field)
     problems.raise_if_any()
 
     rollout = _rollout(name, namespace, replicas, template, workload, routing, lane, managed_refs, spec["steps"])

@@ -515,3 +515,21 @@ def test_dotted_key_collisions_name_the_path():
            "spec": {"list": [{"a": 1, "a.b": 2}]}}
     assert cat.dotted_key_collisions(obj) == [("metadata.labels.app.kubernetes.io/name", "app"),
                                               ("spec.list[0].a.b", "a")]
+
+
+def test_a_manifest_path_is_read_by_the_filter_not_here():
+    errors = errors_of("ruoyi-auth", backend(image="ruoyi/ruoyi-auth:1.0.0", manifest="manifests/auth.yml"))
+    assert errors == [P + "ruoyi-auth.manifest: the file 'manifests/auth.yml' is not read here: the filter "
+                          "multicluster.canary.app_manifests reads it (or give the object itself)"]
+
+
+def test_an_unnamed_port_of_the_released_container_is_named_in_the_error():
+    spec = two_containers()
+    del spec["pod_template"]["spec"]["containers"][0]["ports"][0]["name"]
+    del spec["pod_template"]["spec"]["containers"][0]["readinessProbe"]
+    assert errors_of("ruoyi-vue", spec) == [
+        CONTAINERS + "[0].ports[0].name: the Services expose the released container's ports by name (Istio tells the "
+                     "protocol from it): name port 80 (http, grpc, ...), or give service_ports"]
+    spec["service_ports"] = [{"name": "http", "port": 80, "targetPort": 80}]
+    plan = cat.render_app("ruoyi-vue", spec, SETTINGS)
+    assert plan["services"][0]["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": 80, "protocol": "TCP"}]
