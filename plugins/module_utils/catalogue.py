@@ -419,8 +419,8 @@ def _check_probe(problems, field, probe, port_names, kind, init):
         problems.add(field, "an init container may have probes only as a sidecar (restartPolicy: Always)")
     handlers = [h for h in PROBE_HANDLERS if h in probe]
     if len(handlers) != 1:
-        problems.add(field, "needs exactly one of {0}, got {1}".format(", ".join(PROBE_HANDLERS),
-                                                                      ", ".join(handlers) or "none"))
+        problems.add(field, "needs exactly one of {0}, got {1}".format(
+            ", ".join(PROBE_HANDLERS), ", ".join(handlers) or "none"))
     for handler in handlers:
         spec = probe[handler]
         where = "{0}.{1}".format(field, handler)
@@ -441,8 +441,8 @@ def _check_probe(problems, field, probe, port_names, kind, init):
         else:
             problems.add(where + ".port", "must be a port number or the name of one of the container's ports, "
                                           "got {0}".format(_fmt(port)))
-        if handler == "httpGet" and "path" in spec and not (isinstance(spec["path"], str)
-                                                              and spec["path"].startswith("/")):
+        path = spec.get("path", "/")
+        if handler == "httpGet" and path != "" and not (isinstance(path, str) and path.startswith("/")):
             problems.add(where + ".path", "must be a path starting with /, got {0}".format(_fmt(spec["path"])))
     for key, low in PROBE_MINIMUM.items():
         if key in probe:
@@ -790,8 +790,8 @@ def render_app(name, spec, settings=None, prefix=PREFIX):
         problems.raise_if_any()
     unknown = sorted(set(spec) - set(APP_FIELDS))
     if unknown:
-        problems.add(field, "unknown field(s) {0} (known: {1})".format(", ".join(map(str, unknown)),
-                                                                     ", ".join(APP_FIELDS)))
+        problems.add(field, "unknown field(s) {0} (known: {1})".format(
+            ", ".join(map(str, unknown)), ", ".join(APP_FIELDS)))
 
     tier = spec.get("tier", "backend")
     if tier not in TIERS:
@@ -857,8 +857,8 @@ def render_app(name, spec, settings=None, prefix=PREFIX):
     lane.update(settings.get("lane") or {})
     api_version = settings.get("istio_api_version") or "v1"
     if api_version not in ISTIO_VERSIONS:
-        problems.add("istio_api_version", "must be one of {0}, got {1}".format(", ".join(ISTIO_VERSIONS),
-                                                                              _fmt(api_version)))
+        problems.add("istio_api_version", "must be one of {0}, got {1}".format(
+            ", ".join(ISTIO_VERSIONS), _fmt(api_version)))
 
     # The pod template: the short form, the entry's own, or the manifest's.
     forms = [k for k in ("pod_template", "manifest") if k in spec]

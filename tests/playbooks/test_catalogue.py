@@ -14,12 +14,13 @@ from a copy of the lab inventory and brought to its first pause.
 import copy
 import json
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.playbooks.test_playbooks import changed, ok, playbook, where, ROLLOUT, VS  # noqa: F401
+from tests.playbooks.test_playbooks import ROLLOUT, VS, changed, ok, playbook, where
 
 pytestmark = pytest.mark.lab
 
@@ -31,7 +32,7 @@ DR = "destinationrules.networking.istio.io"
 
 @pytest.fixture
 def catalogue_namespace(lab):
-    name = "t-cat-" + __import__("uuid").uuid4().hex[:6]
+    name = "t-cat-" + uuid.uuid4().hex[:6]
     yield name
     lab.kubectl("delete", "namespace", name, "--wait=false", check=False)
 

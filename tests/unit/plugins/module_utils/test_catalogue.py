@@ -453,8 +453,8 @@ def test_every_problem_is_reported_at_once():
     ({"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "ruoyi-auth"},
       "spec": {"workloadRef": {"kind": "Deployment", "name": "ruoyi-auth"}}},
      P + "ruoyi-auth.manifest.spec.workloadRef", "is not supported"),
-    (dict(DEPLOYMENT, spec=dict(DEPLOYMENT["spec"], template={"metadata": {"labels": {"app": "ruoyi-auth"}},
-                                                             "spec": {"containers": [{"name": "ruoyi-auth"}]}})),
+    (dict(DEPLOYMENT, spec=dict(DEPLOYMENT["spec"], template={
+        "metadata": {"labels": {"app": "ruoyi-auth"}}, "spec": {"containers": [{"name": "ruoyi-auth"}]}})),
      P + "ruoyi-auth.service_ports", "the released container 'ruoyi-auth' has no ports"),
 ])
 def test_bad_manifests_are_named(manifest, field, words):
