@@ -2,6 +2,7 @@
 
     make bench                                   # the running lab (make lab-up), its member count
     make bench BENCH_ARGS='--members 8 --lab-up fresh --rounds 6'
+    .venv/bin/python bench/fleet_bench.py --report bench/results/FILE.json    # a saved run's report again
 
 Each round releases ruoyi-vue (the catalogue's frontend, four pauses) in a namespace of the bench's
 own (mcc-bench) from one image to the other and promotes it pause by pause, timing, as users run
