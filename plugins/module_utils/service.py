@@ -30,6 +30,7 @@ from ansible_collections.multicluster.canary.plugins.module_utils.fleet import F
 from ansible_collections.multicluster.canary.plugins.module_utils.objects import comparable, is_subset, project
 
 CONFLICT = 409
+NOT_FOUND = 404
 CONFLICT_ATTEMPTS = 3
 
 Applied = namedtuple("Applied", ["changed", "before", "after", "diff"])
@@ -63,6 +64,20 @@ def _already_there(endpoint, kind, obj, before, same):
     return comparable(would) == comparable(before)
 
 
+def _dry_run(endpoint, kind, obj, new):
+    """What an apply would leave: the server's dry run where it can do one, else the object we send.
+
+    A new object's namespace may not exist yet either (created by the same run, in check mode not at
+    all): the dry run then says 404, and the object we send is the prediction.
+    """
+    try:
+        return endpoint.apply(kind, obj, dry_run=True)
+    except FleetError as e:
+        if new and e.status == NOT_FOUND:
+            return obj
+        raise
+
+
 def apply_if_needed(endpoint, kind, obj, check_mode=False, want_diff=False, before=_UNREAD, same=None, guard=False):
     """Server-side apply ``obj`` on ``endpoint`` unless it is there already; returns :class:`Applied`.
 
@@ -78,8 +93,7 @@ def apply_if_needed(endpoint, kind, obj, check_mode=False, want_diff=False, befo
     if before is not None and _already_there(endpoint, kind, obj, before, same):
         return Applied(False, before, before, None)
     if check_mode:
-        # a dry run where the server can do one; a new object's namespace may not exist yet either
-        after = endpoint.apply(kind, obj, dry_run=True) if before is not None else obj
+        after = _dry_run(endpoint, kind, obj, new=before is None)
         changed = before is None or comparable(before) != comparable(after)
     else:
         body = obj

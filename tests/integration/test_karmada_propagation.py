@@ -130,6 +130,11 @@ def test_weighted_rollout_gives_one_replica_per_member(lab, namespace, run_modul
     assert dry["changed"] is True
     after = dry["diff"][0]["after"]["spec"]["placement"]["replicaScheduling"]["weightPreference"]["staticWeightList"]
     assert [w["weight"] for w in after] == [2, 1, 1]
+    # Karmada labelled the policy (its permanent id) and defaulted fields we do not set: the diff leaves them out
+    assert live["metadata"].get("labels") and live["spec"].get("conflictResolution")
+    for side in ("before", "after"):
+        assert "labels" not in dry["diff"][0][side]["metadata"]
+        assert "conflictResolution" not in dry["diff"][0][side]["spec"]
     assert lab.get(KARMADA, PP, "helloworld-stable-propagation", namespace)["metadata"]["resourceVersion"] == version
 
 

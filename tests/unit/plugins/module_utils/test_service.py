@@ -114,9 +114,17 @@ def test_check_mode_writes_nothing_and_predicts_from_a_dry_run(server):
     assert planned.after["spec"]["placement"]["replicaScheduling"]["weight"] == 2
 
 
-def test_check_mode_of_a_new_object_sends_nothing(server):
+def test_check_mode_of_a_new_object_is_a_dry_run_or_where_its_namespace_is_missing_a_prediction(server):
     planned = service.apply_if_needed(server, POLICY, policy(), check_mode=True)
-    assert planned.changed and planned.after == policy() and server.calls == ["get"]
+    assert planned.changed and server.calls == ["get", "dry-run"] and server.ours is None
+    assert planned.after["metadata"]["labels"] == {"propagationpolicy.karmada.io/permanent-id": "x"}
+
+    class NoNamespace(Server):
+        def apply(self, k, obj, dry_run=False, **kw):
+            raise FleetError('karmada: PATCH: namespaces "ns" not found', status=404)
+
+    planned = service.apply_if_needed(NoNamespace(), POLICY, policy(), check_mode=True)
+    assert planned.changed and planned.after == policy()
 
 
 def test_check_mode_without_dry_run_predicts_with_the_object_we_send():
