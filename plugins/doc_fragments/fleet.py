@@ -8,7 +8,8 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Connection to the Karmada control plane (kubernetes.core's auth options) and member addressing.
+    # Connection to the Karmada control plane (kubernetes.core's auth options) and member addressing, and what
+    # the attributes every module states mean (each module says its own support and details).
     DOCUMENTATION = r"""
 options:
   kubeconfig:
@@ -119,6 +120,11 @@ options:
     description:
       - Map of member cluster name to kubeconfig context, when contexts are not named after the clusters.
     type: dict
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
 requirements:
   - python >= 3.9
   - kubernetes >= 24.2.0

@@ -234,6 +234,10 @@ class Endpoint(object):
     def get(self, k, namespace, name, subresource=None):
         return self._call("GET", k.path(namespace, name, subresource))
 
+    def get_path(self, path):
+        """GET any API path (discovery: ``/apis``, ``/apis/GROUP``); None when the server has none."""
+        return self._call("GET", path)
+
     def list(self, k, namespace=None, label_selector=None):
         query = {"labelSelector": label_selector} if label_selector else None
         found = self._call("GET", k.path(namespace), query=query)
@@ -278,12 +282,14 @@ class Fleet(object):
     """The Karmada control plane and lazily built clients for its member clusters."""
 
     def __init__(self, module, member_access="karmada_proxy", member_kubeconfig=None, member_contexts=None):
+        """``module``: an AnsibleModule, or its ``params`` (kubernetes.core's auth options among them)."""
+        params = getattr(module, "params", module)
         if not HAS_KUBERNETES:
             raise FleetError("the python 'kubernetes' library is required: {0}".format(KUBERNETES_IMPORT_ERROR))
         if not HAS_K8S_CORE:
             raise FleetError("the kubernetes.core collection is required (pip install ansible, or "
                              "ansible-galaxy collection install kubernetes.core)")
-        self.auth = dict((k, module.params.get(k)) for k in AUTH_ARG_SPEC if module.params.get(k) is not None)
+        self.auth = dict((k, params.get(k)) for k in AUTH_ARG_SPEC if params.get(k) is not None)
         self.member_access = member_access
         self.member_kubeconfig = member_kubeconfig
         self.member_contexts = member_contexts or {}
@@ -386,7 +392,7 @@ class Fleet(object):
             if not group:
                 found[group] = "v1"
                 continue
-            info = self.control._call("GET", "/apis/" + group)
+            info = self.control.get_path("/apis/" + group)
             if info and info.get("preferredVersion"):
                 found[group] = info["preferredVersion"]["version"]
         return found
@@ -417,13 +423,16 @@ class Fleet(object):
             return dict(pool.map(one, names))
 
 
+def fleet_for(params):
+    """The Fleet the options ``params`` describe (kubernetes.core's auth options and member addressing)."""
+    return Fleet(params, member_access=params.get("member_access") or "karmada_proxy",
+                 member_kubeconfig=params.get("member_kubeconfig"), member_contexts=params.get("member_contexts"))
+
+
 def fleet_from_module(module):
     """Build a Fleet from a module using the standard argument spec, or fail the module."""
-    p = module.params
     try:
-        return Fleet(module, member_access=p.get("member_access") or "karmada_proxy",
-                     member_kubeconfig=p.get("member_kubeconfig"),
-                     member_contexts=p.get("member_contexts"))
+        return fleet_for(module.params)
     except FleetError as e:
         module.fail_json(msg=str(e))
 
@@ -444,3 +453,9 @@ def fleet_argument_spec(**extra):
     spec.update(copy.deepcopy(MEMBER_ARG_SPEC))
     spec.update(extra)
     return spec
+
+
+def object_argument_spec(**extra):
+    """fleet_argument_spec with the ``name`` and ``namespace`` of the object a module acts on (both required)."""
+    return fleet_argument_spec(name=dict(type="str", required=True), namespace=dict(type="str", required=True),
+                               **extra)

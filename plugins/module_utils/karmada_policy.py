@@ -23,6 +23,8 @@ __metaclass__ = type
 import copy
 import re
 
+from ansible_collections.multicluster.canary.plugins.module_utils.errors import InputError
+
 POLICY_API_VERSION = "policy.karmada.io/v1alpha1"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY = "multicluster.canary"
@@ -37,12 +39,15 @@ OVERRIDE_KIND_FOR = {
 }
 
 
-class PolicyError(ValueError):
+class PolicyError(InputError):
     """Invalid input, raised before anything is written; ``field`` names the option at fault."""
 
     def __init__(self, field, message):
-        super(PolicyError, self).__init__("{0}: {1}".format(field, message))
-        self.field = field
+        super(PolicyError, self).__init__("{0}: {1}".format(field, message), field)
+
+
+class AmbiguousCluster(PolicyError):
+    """A short cluster name that several Karmada clusters end with."""
 
 
 # --- clusters, weights, waves ------------------------------------------------
@@ -60,7 +65,7 @@ def resolve_cluster(name, known, field):
     if len(matches) == 1:
         return matches[0]
     if len(matches) > 1:
-        raise PolicyError(field, "cluster {0!r} is ambiguous: it could be {1}".format(name, ", ".join(sorted(matches))))
+        raise AmbiguousCluster(field, "cluster {0!r} is ambiguous: it could be {1}".format(name, ", ".join(sorted(matches))))
     raise PolicyError(field, "unknown cluster(s) {0}; Karmada knows: {1}".format(
         name, ", ".join(sorted(known)) or "none"))
 
@@ -71,9 +76,9 @@ def resolve_clusters(names, known, field):
     for name in names or []:
         try:
             full = resolve_cluster(name, known, field)
-        except PolicyError as e:
-            if "ambiguous" in str(e):
-                raise
+        except AmbiguousCluster:
+            raise
+        except PolicyError:
             unknown.append(name)
             continue
         if full not in resolved:
@@ -426,52 +431,3 @@ def hold_override(name, namespace, held_clusters, holds, kind="OverridePolicy", 
             }],
         },
     }
-
-
-# --- comparing with what the server has -------------------------------------
-
-VOLATILE_METADATA = ("managedFields", "resourceVersion", "uid", "creationTimestamp", "generation",
-                     "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds")
-
-
-def is_subset(desired, live):
-    """True when every field of ``desired`` has the same value in ``live``.
-
-    Dicts may have extra keys in ``live`` (server defaults, webhook labels); lists
-    must have the same length and match element-wise, recursively.
-    """
-    if isinstance(desired, dict):
-        if not isinstance(live, dict):
-            return False
-        return all(k in live and is_subset(v, live[k]) for k, v in desired.items())
-    if isinstance(desired, list):
-        if not isinstance(live, list) or len(desired) != len(live):
-            return False
-        return all(is_subset(d, lv) for d, lv in zip(desired, live))
-    if isinstance(desired, bool) or isinstance(live, bool):
-        return desired is live or desired == live and type(desired) is type(live)
-    if isinstance(desired, (int, float)) and isinstance(live, (int, float)):
-        return desired == live
-    return desired == live
-
-
-def for_diff(obj):
-    """An object without the fields the server changes on every write (for --diff and comparison)."""
-    if not obj:
-        return {}
-    out = copy.deepcopy(obj)
-    meta = out.get("metadata", {})
-    for key in VOLATILE_METADATA:
-        meta.pop(key, None)
-    out.pop("status", None)
-    return out
-
-
-def _applied_part(obj):
-    meta = obj.get("metadata", {})
-    return obj.get("spec"), meta.get("labels") or {}, meta.get("annotations") or {}
-
-
-def same_object(a, b):
-    """Same spec, labels and annotations (what a re-apply could change)."""
-    return _applied_part(for_diff(a)) == _applied_part(for_diff(b))

@@ -1,11 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: multicluster.canary contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The steps of ``rollout_release``: check the input, read, plan, apply, wait; one result.
+"""rollout_release's run: check the input, read, plan, apply, wait.
 
-``run()`` returns ``(ok, result)``; the module exits with the result, or fails
-with it (``result["msg"]`` says why). Nothing is written before every input is
-checked.
+Nothing is written before every input is checked; a failure carries what was done before it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,6 +22,7 @@ from ansible_collections.multicluster.canary.plugins.module_utils.release_state 
 )
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import describe, fleet_summary
 from ansible_collections.multicluster.canary.plugins.module_utils.rollouts import FleetRollout, RolloutReadError
+from ansible_collections.multicluster.canary.plugins.module_utils.runner import listing
 from ansible_collections.multicluster.canary.plugins.module_utils.service import apply_if_needed
 from ansible_collections.multicluster.canary.plugins.module_utils.strategy_lint import describe as describe_findings
 from ansible_collections.multicluster.canary.plugins.module_utils.strategy_lint import lint
@@ -69,106 +68,115 @@ def _placement(rollout, requested, timeout):
         time.sleep(1)
 
 
-def run(fleet, p, check_mode=False, want_diff=False):
-    result = dict(changed=False, clusters=[], container=None, from_image=None, to_image=None,
-                  previous_image=None, rolled_back_from=None, image_changed=False)
+def check_input(run):
+    """Every input that needs no cluster: the image, and the definition (its strategy linted)."""
+    p = run.params
     definition = p.get("definition")
-    wanted = p.get("image")
-    try:
-        if wanted is not None:
-            check_image(wanted)
-        if definition is not None:
-            check_definition(definition, p["name"], p["namespace"])
-            result["findings"] = lint(definition)
-            errors = [f for f in result["findings"] if f["severity"] == "error"]
-            if errors:
-                raise ReleaseError("definition: nothing was written: " + "; ".join(describe_findings(errors)))
-            warnings = [f for f in result["findings"] if f["severity"] == "warning"]
-            if warnings:
-                result["warnings"] = describe_findings(warnings)
-        elif wanted is not None or p.get("rollback"):
+    if p.get("image") is not None:
+        check_image(p["image"])
+    if definition is None:
+        if p.get("image") is not None or p.get("rollback"):
             raise ReleaseError("definition: the Rollout as the catalogue describes it is required to change its image")
-    except ReleaseError as e:
-        result["msg"] = str(e)
-        return False, result
+        return
+    check_definition(definition, p["name"], p["namespace"])
+    findings = lint(definition)
+    run.update(findings=findings)
+    errors = [f for f in findings if f["severity"] == "error"]
+    if errors:
+        raise ReleaseError("definition: nothing was written: " + "; ".join(describe_findings(errors)))
+    for warning in describe_findings([f for f in findings if f["severity"] == "warning"]):
+        run.warn(warning)
 
-    rollout = FleetRollout(fleet, p["name"], p["namespace"])
+
+def write(run, rollout, current, summaries):
+    """Apply the planned template (image and release annotations); returns the image it asks for."""
+    p = run.params
+    planned = plan(current, p["definition"], rollout.container, image=p.get("image"), rollback=p.get("rollback"),
+                   stable_image=common_stable_image(summaries) if summaries else None)
+    applied = apply_if_needed(run.fleet.control, kind("Rollout"), planned["object"], check_mode=run.check_mode,
+                              want_diff=run.want_diff)
+    run.changed(applied.changed)
+    run.diff(applied.diff)
+    run.update(from_image=planned["from_image"], to_image=planned["to_image"],
+               previous_image=planned["previous_image"], rolled_back_from=planned["rolled_back_from"],
+               image_changed=planned["image_changed"])
+    return planned["to_image"]
+
+
+def release(run):
+    """rollout_release: the template applied (or only read), then an optional wait in the members."""
+    p = run.params
+    check_input(run)
+    rollout = FleetRollout(run.fleet, p["name"], p["namespace"])
     current = rollout.template()
-    if current is None and definition is None:
-        result["msg"] = "Rollout {0}/{1} does not exist in Karmada".format(p["namespace"], p["name"])
-        return False, result
-    try:
-        rollout.container = pick_container(definition or current, p.get("container"))
-    except ReleaseError as e:
-        result["msg"] = str(e)
-        return False, result
-    result["container"] = rollout.container
+    if current is None and p.get("definition") is None:
+        run.fail("Rollout {0}/{1} does not exist in Karmada".format(p["namespace"], p["name"]))
+    rollout.container = pick_container(p.get("definition") or current, p.get("container"))
+    run.update(container=rollout.container)
 
     summaries = {}
     if current is not None:
-        result["clusters"] = rollout.clusters(p.get("clusters"))
+        run.update(clusters=rollout.clusters(p.get("clusters")))
         try:
-            summaries = rollout.summaries(result["clusters"])
+            summaries = rollout.summaries(run.result["clusters"])
         except RolloutReadError as e:
-            result.update(msg="cannot read every member, nothing written: {0}".format(e), failed_clusters=e.failed)
-            return False, result
+            run.fail("cannot read every member, nothing written: {0}".format(e), failed_clusters=e.failed)
 
-    current_image = None
-    if definition is not None:
-        try:
-            planned = plan(current, definition, rollout.container, image=wanted, rollback=p.get("rollback"),
-                           stable_image=common_stable_image(summaries) if summaries else None)
-        except ReleaseError as e:
-            result["msg"] = str(e)
-            return False, result
-        changed, _before, _after, diff = apply_if_needed(fleet.control, kind("Rollout"), planned["object"],
-                                                         check_mode=check_mode, want_diff=want_diff)
-        result.update(changed=changed, from_image=planned["from_image"], to_image=planned["to_image"],
-                      previous_image=planned["previous_image"], rolled_back_from=planned["rolled_back_from"],
-                      image_changed=planned["image_changed"])
-        if diff is not None:
-            result["diff"] = diff
-        current_image = planned["to_image"]
+    if p.get("definition") is not None:
+        image = write(run, rollout, current, summaries)
     else:
-        from_image = next((c.get("image") for c in current["spec"]["template"]["spec"]["containers"]
-                           if c.get("name") == rollout.container), None)
-        result.update(from_image=from_image, to_image=from_image)
-        current_image = from_image
+        image = next((c.get("image") for c in current["spec"]["template"]["spec"]["containers"]
+                      if c.get("name") == rollout.container), None)
+        run.update(from_image=image, to_image=image)
 
-    moved = "{0} {1} -> {2}".format(p["name"], result["from_image"], result["to_image"]) if result["image_changed"] \
-        else "{0} stays on {1}".format(p["name"], result["to_image"])
+    r = run.result
+    moved = "{0} {1} -> {2}".format(p["name"], r["from_image"], r["to_image"]) if r["image_changed"] \
+        else "{0} stays on {1}".format(p["name"], r["to_image"])
     target = p.get("wait_for") or "none"
-    if target == "none" or check_mode:
+    if target == "none" or run.check_mode:
         if summaries:
-            result.update(rollouts=summaries, fleet=fleet_summary(summaries))
-        result["message"] = moved + ("; " + result["fleet"]["message"] if summaries else "")
-        return True, result
+            run.update(rollouts=summaries, fleet=fleet_summary(summaries))
+        return run.update(message=moved + ("; " + r["fleet"]["message"] if summaries else ""))
+    wait(run, rollout, moved, target, image)
 
+
+def wait(run, rollout, moved, target, image):
+    """Watch the members until each is at ``target`` with ``image``; fail naming the others."""
+    p = run.params
     started = time.monotonic()
     timeout = p.get("wait_timeout") or 300
     names = _placement(rollout, p.get("clusters"), timeout)
-    result["clusters"] = names
+    run.update(clusters=names)
     # A rollback starts from aborted or degraded members: only time decides it failed.
-    latest, pending, bad = rollout.wait(names, lambda _n, s: reached(s, target, current_image),
+    latest, pending, bad = rollout.wait(names, lambda _n, s: reached(s, target, image),
                                         max(1, timeout - (time.monotonic() - started)),
                                         fail_on_degraded=not p.get("rollback"))
     if p.get("rollback") and not pending:
         bad = {}
-    result.update(rollouts=latest, fleet=fleet_summary(latest), waited=round(time.monotonic() - started, 1))
+    run.update(rollouts=latest, fleet=fleet_summary(latest), waited=round(time.monotonic() - started, 1))
     if rollout.nudged:
-        result["nudged"] = dict(rollout.nudged)
-    if rollout.watch_warnings():
-        result["warnings"] = result.get("warnings", []) + rollout.watch_warnings()
+        run.update(nudged=dict(rollout.nudged))
+    for warning in rollout.watch_warnings():
+        run.warn(warning)
     if bad:
-        result["msg"] = "{0}; degraded: {1}".format(moved, "; ".join(
-            "{0}: {1}".format(n, bad[n]) for n in sorted(bad)))
-        return False, result
+        run.fail("{0}; degraded: {1}".format(moved, listing(bad)))
     if pending:
-        result["msg"] = "{0}; after {1}s not at {2}: {3}{4}".format(
-            moved, timeout, target.replace("_", " "), describe(dict((n, latest[n]) for n in pending if n in latest)),
-            _unobserved(dict((n, latest[n]) for n in pending if n in latest)))
+        late = dict((n, latest[n]) for n in pending if n in latest)
+        msg = "{0}; after {1}s not at {2}: {3}{4}".format(moved, timeout, target.replace("_", " "), describe(late),
+                                                          _unobserved(late))
         if rollout.nudged:
-            result["msg"] += "; " + " ".join(rollout.nudged[n] for n in sorted(rollout.nudged))
-        return False, result
-    result["message"] = "{0}; {1}".format(moved, result["fleet"]["message"])
-    return True, result
+            msg += "; " + " ".join(rollout.nudged[n] for n in sorted(rollout.nudged))
+        run.fail(msg)
+    run.update(message="{0}; {1}".format(moved, run.result["fleet"]["message"]))
+
+
+def observe(run):
+    """release_info: each member's Rollout and live routes, every member that answers, the others named."""
+    p = run.params
+    rollout = FleetRollout(run.fleet, p["name"], p["namespace"])
+    names = rollout.clusters(p.get("clusters"))
+    seen, failed = rollout.observe(names, p.get("lane"))
+    rollouts = dict((n, seen[n]["rollout"]) for n in names if n in seen)
+    summary = fleet_summary(rollouts, unreachable=failed)
+    run.update(clusters=list(names), rollouts=rollouts, routes=dict((n, seen[n]["routes"]) for n in names if n in seen),
+               fleet=summary, unreachable_clusters=failed, message=summary["message"])

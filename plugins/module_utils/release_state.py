@@ -24,6 +24,8 @@ __metaclass__ = type
 import copy
 import re
 
+from ansible_collections.multicluster.canary.plugins.module_utils.errors import InputError
+
 PREVIOUS_IMAGE = "multicluster.canary/previous-image"
 ROLLED_BACK_FROM = "multicluster.canary/rolled-back-from"
 
@@ -44,7 +46,7 @@ NAME_MAX = 255
 WAIT_TARGETS = ("none", "image", "first_pause", "healthy")
 
 
-class ReleaseError(Exception):
+class ReleaseError(InputError):
     """Bad input or an impossible request; the message names the field."""
 
 

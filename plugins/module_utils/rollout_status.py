@@ -252,12 +252,21 @@ def _place(summary):
     return (summary["phase"], summary.get("step"), summary.get("pause_reason"))
 
 
-def fleet_summary(per_cluster):
+def fleet_summary(per_cluster, unreachable=None):
     """The fleet at a glance: state ``aligned``, ``aborted``, ``mixed`` or ``degraded``, and a one-line message.
 
     ``aborted`` is every cluster aborted (a deliberate, consistent state: roll back or retry);
-    ``degraded`` is any cluster Degraded, or aborted while others are not.
+    ``degraded`` is any cluster Degraded, or aborted while others are not, or any cluster of
+    ``unreachable`` (``{name: why it could not be read}``), which the message names first.
     """
+    result = _summary(per_cluster)
+    if unreachable:
+        result.update(state="degraded", message="{0}: {1}".format("; ".join(
+            "{0} could not be read ({1})".format(n, unreachable[n]) for n in sorted(unreachable)), result["message"]))
+    return result
+
+
+def _summary(per_cluster):
     by_phase = {}
     for name in sorted(per_cluster):
         by_phase.setdefault(per_cluster[name]["phase"], []).append(name)

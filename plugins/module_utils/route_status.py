@@ -21,11 +21,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.multicluster.canary.plugins.module_utils.istio_routes import (
-    evaluate,
-    evaluate_http_route,
-    fqdn,
-)
+from ansible_collections.multicluster.canary.plugins.module_utils.route_eval import evaluate, evaluate_http_route
+from ansible_collections.multicluster.canary.plugins.module_utils.route_options import fqdn
 
 GATEWAY_API_PLUGIN = "argoproj-labs/gatewayAPI"
 VIRTUAL_SERVICE = "VirtualService"

@@ -108,3 +108,14 @@ class FleetWaiter(object):
         deadline = self.clock() + timeout
         self.stop.clear()
         return self.fleet.run(members, lambda endpoint: self._one(endpoint, settled, bad, deadline, stop_on_bad, tick))
+
+    def wait_one(self, endpoint, settled, timeout, tick=None):
+        """Wait on one endpoint (the control plane, say) until ``settled(name, obj)`` or ``timeout`` seconds pass.
+
+        Returns the last version of the object seen (None when there was none); a watch that fails
+        is recorded in :attr:`watch_errors` and the object read again instead.
+        """
+        deadline = self.clock() + timeout
+        self.stop.clear()
+        self._one(endpoint, settled, lambda _n, _o: False, deadline, False, tick)
+        return self.latest.get(endpoint.name)

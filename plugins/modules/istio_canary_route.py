@@ -31,8 +31,6 @@ description:
     for example C(header_routes[1].headers.X canary).
   - Returns where requests go (RV(routing)), computed from the applied route with Istio's matching
     rules, so a playbook can assert the routing without sending traffic.
-extends_documentation_fragment:
-  - multicluster.canary.fleet
 options:
   name:
     description:
@@ -181,19 +179,19 @@ options:
     elements: dict
     default: []
     suboptions:
-      name:
-        description:
-          - Route name (unique in the VirtualService).
-        type: str
-        required: true
       headers:
         description:
-          - Header conditions, as in O(header_routes[].headers).
+          - Header conditions of the lane, as in O(header_routes[].headers); a request that meets them is in the lane.
         type: dict
       source_labels:
         description:
-          - Labels of calling workloads that belong to the lane.
+          - Labels of calling workloads that belong to the lane (Istio C(sourceLabels); not with O(kind=httproute)).
         type: dict
+      name:
+        description:
+          - Route name of the lane (unique in the VirtualService).
+        type: str
+        required: true
   destination_rule:
     description:
       - The DestinationRule defining the subsets, managed along with the route.
@@ -211,20 +209,20 @@ options:
         type: str
       subsets:
         description:
-          - Subsets to define.
+          - Subsets to define, merged by name into those the rule has.
         type: list
         elements: dict
         default: []
         suboptions:
-          name:
-            description:
-              - Subset name.
-            type: str
-            required: true
           labels:
             description:
               - Pod labels selecting the subset. Argo's C(rollouts-pod-template-hash) is added by Argo and kept.
             type: dict
+          name:
+            description:
+              - Subset name (as O(stable.subset) and O(canary.subset) name it).
+            type: str
+            required: true
           traffic_policy:
             description:
               - Istio C(trafficPolicy) of the subset, written as in Istio (for example C(tls.mode) V(ISTIO_MUTUAL)).
@@ -247,10 +245,10 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Computes and returns the objects as they would be; writes nothing.
+    details: Computes and returns the objects as they would be; writes nothing.
   diff_mode:
     support: full
-    description: Returns the route and DestinationRule before and after, per cluster.
+    details: Shows, per cluster, the fields of the route and DestinationRule the module sets, before and after.
 notes:
   - The module adds the annotation C(multicluster.canary/owned-routes) to the VirtualService, listing its own
     routes, so that a route removed from the options is removed from the VirtualService on the next run.
@@ -258,6 +256,8 @@ notes:
     C(resourceVersion) read; a concurrent change by Argo Rollouts makes the write retry on fresh data.
   - In the members, Karmada re-applies the template over changes Argo Rollouts makes to weights and routes
     unless a retention customization keeps them; see the collection's README.
+extends_documentation_fragment:
+  - multicluster.canary.fleet
 """
 
 EXAMPLES = r"""
@@ -305,18 +305,15 @@ EXAMPLES = r"""
   multicluster.canary.istio_canary_route:
     name: ruoyi-system
     namespace: ruoyi
-    gateways: [mesh]
-    stable: {host: ruoyi-system, subset: stable}
-    canary: {host: ruoyi-system, subset: canary}
     lanes:
       - name: canary-lane
         headers: {X-canary: {exact: test-user}}
         source_labels: {lane: canary}
-    destination_rule:
-      name: ruoyi-system
-      subsets:
-        - {name: stable, labels: {app: ruoyi-system}}
-        - {name: canary, labels: {app: ruoyi-system}}
+    gateways: [mesh]
+    stable: {host: ruoyi-system, subset: stable}
+    canary: {host: ruoyi-system, subset: canary}
+    # Argo Rollouts adds each subset's rollouts-pod-template-hash label (kept by the module)
+    destination_rule: {name: ruoyi-system, subsets: [{name: stable}, {name: canary}]}
 
 - name: Subsets with Istio mutual TLS at 20% canary, written directly to two members
   multicluster.canary.istio_canary_route:
@@ -431,42 +428,25 @@ clusters:
 """
 
 import copy
-import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.multicluster.canary.plugins.module_utils.fleet import (
-    FleetError,
-    Kind,
-    fleet_argument_spec,
-    fleet_from_module,
-    kind as fleet_kind,
-)
-from ansible_collections.multicluster.canary.plugins.module_utils.istio_routes import (
-    ISTIO_GROUP,
-    RouteError,
-    normalize,
-    plan,
-    routing_summary,
-    validate,
-)
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import object_argument_spec
+from ansible_collections.multicluster.canary.plugins.module_utils.route_runner import canary_route
+from ansible_collections.multicluster.canary.plugins.module_utils.runner import execute
 
 DESTINATION_SPEC = dict(
     host=dict(type="str"),
     subset=dict(type="str"),
     port=dict(type="int"),
 )
-HEADER_ROUTE_SPEC = dict(
-    name=dict(type="str", required=True),
-    headers=dict(type="dict"),
-    source_labels=dict(type="dict"),
-    destination=dict(type="str", default="canary", choices=["canary", "stable"]),
-)
 LANE_SPEC = dict(
     name=dict(type="str", required=True),
     headers=dict(type="dict"),
     source_labels=dict(type="dict"),
 )
+# A header route is a lane whose requests may also go to the stable.
+HEADER_ROUTE_SPEC = dict(LANE_SPEC, destination=dict(type="str", default="canary", choices=["canary", "stable"]))
 SUBSET_SPEC = dict(
     name=dict(type="str", required=True),
     labels=dict(type="dict"),
@@ -478,18 +458,12 @@ DESTINATION_RULE_SPEC = dict(
     subsets=dict(type="list", elements="dict", default=[], options=SUBSET_SPEC),
     traffic_policy=dict(type="dict"),
 )
-ROUTE_OPTIONS = ("name", "namespace", "state", "kind", "api_version", "hosts", "gateways", "parent_refs",
-                 "stable", "canary", "canary_weight", "route_name", "header_routes", "lanes",
-                 "destination_rule", "managed_routes", "labels")
-CONFLICT_RETRIES = 3
 
 
 def argspec():
     stable = copy.deepcopy(DESTINATION_SPEC)
     stable["host"]["required"] = True
-    return fleet_argument_spec(
-        name=dict(type="str", required=True),
-        namespace=dict(type="str", required=True),
+    return object_argument_spec(
         state=dict(type="str", default="present", choices=["present", "absent"]),
         target=dict(type="str", default="karmada", choices=["karmada", "members"]),
         kind=dict(type="str", default="virtualservice", choices=["virtualservice", "httproute"]),
@@ -509,197 +483,13 @@ def argspec():
     )
 
 
-class CanaryRoute(object):
-    """Read, plan, validate everywhere, then write: one run against Karmada or against the members."""
-
-    def __init__(self, module, fleet, spec):
-        self.module = module
-        self.fleet = fleet
-        self.p = spec
-        version = spec["api_version"]
-        if spec["kind"] == "httproute":
-            self.route_kind = fleet_kind("HTTPRoute")
-        else:
-            self.route_kind = Kind(ISTIO_GROUP, version, "virtualservices", "VirtualService")
-        self.dr_kind = Kind(ISTIO_GROUP, version, "destinationrules", "DestinationRule")
-        self.route_key = "http_route" if spec["kind"] == "httproute" else "virtual_service"
-        # target=karmada writes to the control plane, whatever the members are called (a member may be
-        # named "karmada" too: it is only reached with target=members)
-        self.to_control_plane = module.params["target"] == "karmada"
-
-    def _uses_subsets(self):
-        return any((self.p[r] or {}).get("subset") for r in ("stable", "canary"))
-
-    def read(self, endpoint):
-        ns, p = self.p["namespace"], self.p
-        route = endpoint.get(self.route_kind, ns, p["name"])
-        dr = endpoint.get(self.dr_kind, ns, p["destination_rule"]["name"]) if p["destination_rule"] else None
-        drs = endpoint.list(self.dr_kind, ns) if self._uses_subsets() and p["kind"] == "virtualservice" else []
-        return route, dr, drs
-
-    def plan(self, endpoint):
-        route, dr, drs = self.read(endpoint)
-        return dict(plan(self.p, route, dr, drs), current_route=route, current_dr=dr)
-
-    def _apply(self, endpoint, k, obj, current):
-        body = copy.deepcopy(obj)
-        if current and current.get("metadata", {}).get("resourceVersion"):
-            # the list is sent whole: refuse to overwrite a change made since we read it
-            body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-        return endpoint.apply(k, body, dry_run=self.module.check_mode)
-
-    def write(self, endpoint, planned):
-        """Apply what changed; on a conflict (Argo wrote meanwhile) re-read and re-plan."""
-        for attempt in range(CONFLICT_RETRIES):
-            try:
-                result = {"route": planned["current_route"], "destination_rule": planned["current_dr"]}
-                if planned["changed"].get("destination_rule"):
-                    result["destination_rule"] = self._apply(endpoint, self.dr_kind, planned["destination_rule"],
-                                                             planned["current_dr"])
-                if planned["changed"]["route"]:
-                    result["route"] = self._apply(endpoint, self.route_kind, planned["route"],
-                                                  planned["current_route"])
-                return planned, result
-            except FleetError as e:
-                if "(409)" not in str(e) or attempt == CONFLICT_RETRIES - 1:
-                    raise
-                time.sleep(0.2 * (attempt + 1))
-                planned = self.plan(endpoint)
-                if planned["errors"]:
-                    raise FleetError("; ".join(planned["errors"]))
-        raise FleetError("unreachable")  # pragma: no cover
-
-    def remove(self, endpoint):
-        ns, p = self.p["namespace"], self.p
-        found = {}
-        targets = [("route", self.route_kind, p["name"])]
-        if p["destination_rule"]:
-            targets.append(("destination_rule", self.dr_kind, p["destination_rule"]["name"]))
-        for key, k, name in targets:
-            current = endpoint.get(k, ns, name)
-            found[key] = current
-            if current and not self.module.check_mode:
-                endpoint.delete(k, ns, name)
-        return found
-
-    def endpoints(self):
-        if self.to_control_plane:
-            if self.module.params.get("clusters"):
-                self.module.warn("clusters is ignored with target=karmada: the PropagationPolicy decides placement")
-            return ["karmada"]
-        return self.fleet.resolve(self.module.params.get("clusters"))
-
-    def each(self, names, fn):
-        if self.to_control_plane:
-            try:
-                return {"karmada": (True, fn(self.fleet.control))}
-            except FleetError as e:
-                return {"karmada": (False, str(e))}
-        return self.fleet.run(names, fn)
-
-    def fail(self, msg, clusters, changed=False):
-        self.module.fail_json(msg=msg, changed=changed, clusters=clusters)
-
-    def absent(self, names):
-        results = self.each(names, self.remove)
-        clusters, changed, failed = {}, False, []
-        diffs = []
-        for name in names:
-            ok, value = results[name]
-            if not ok:
-                failed.append(name)
-                clusters[name] = {"changed": False, "msg": value}
-                continue
-            c = any(value.values())
-            changed = changed or c
-            clusters[name] = {"changed": c}
-            for key, obj in value.items():
-                if obj:
-                    diffs.append({"before": obj, "after": {},
-                                  "before_header": "{0}: {1}".format(name, obj["kind"])})
-        if failed:
-            self.fail("failed in {0}: {1}".format(
-                ", ".join(failed), "; ".join(clusters[n]["msg"] for n in failed)), clusters, changed)
-        result = dict(changed=changed, clusters=clusters)
-        if self.module._diff:
-            result["diff"] = diffs
-        return result
-
-    def present(self, names):
-        # 1. read and plan everywhere, 2. stop on any error, 3. write everywhere
-        planned = self.each(names, self.plan)
-        clusters, errors = {}, []
-        for name in names:
-            ok, value = planned[name]
-            if not ok:
-                errors.append(value)
-                clusters[name] = {"changed": False, "msg": value}
-            elif value["errors"]:
-                prefix = "" if self.to_control_plane else name + ": "
-                errors += [prefix + e for e in value["errors"]]
-                clusters[name] = {"changed": False, "msg": "; ".join(value["errors"])}
-        if errors:
-            self.fail("nothing was written: " + "; ".join(errors), clusters)
-
-        written = self.each(names, lambda ep: self.write(ep, planned[ep.name][1]))
-        changed, failed, diffs, first = False, [], [], None
-        for name in names:
-            ok, value = written[name]
-            if not ok:
-                failed.append(name)
-                clusters[name] = {"changed": False, "msg": value}
-                continue
-            pl, applied = value
-            c = any(pl["changed"].values())
-            changed = changed or c
-            route = applied["route"] if pl["changed"]["route"] else pl["current_route"]
-            entry = {"changed": c, self.route_key: route, "routing": routing_summary(route or pl["route"])}
-            if pl["destination_rule"]:
-                entry["destination_rule"] = applied["destination_rule"]
-            for w in pl["warnings"]:
-                self.module.warn("{0}: {1}".format(name, w))
-            clusters[name] = entry
-            first = first or entry
-            for key in ("destination_rule", "route"):
-                if key in pl["after"] and pl["changed"].get(key):
-                    diffs.append({"before": pl["before"][key], "after": pl["after"][key],
-                                  "before_header": "{0}: {1} (before)".format(name, pl["after"][key]["kind"]),
-                                  "after_header": "{0}: {1} (after)".format(name, pl["after"][key]["kind"])})
-        if failed:
-            self.fail("failed in {0}: {1}".format(
-                ", ".join(failed), "; ".join(clusters[n]["msg"] for n in failed)), clusters, changed)
-        result = dict(changed=changed, clusters=clusters)
-        if first:
-            result[self.route_key] = first[self.route_key]
-            result["routing"] = first["routing"]
-            if "destination_rule" in first:
-                result["destination_rule"] = first["destination_rule"]
-        if self.module._diff:
-            result["diff"] = diffs
-        return result
-
-    def run(self):
-        names = self.endpoints()
-        if self.p["state"] == "absent":
-            return self.absent(names)
-        return self.present(names)
-
-
 def main():
     module = AnsibleModule(
         argument_spec=argspec(),
         required_if=[("state", "present", ["stable"])],
         supports_check_mode=True,
     )
-    spec = normalize(dict((k, module.params.get(k)) for k in ROUTE_OPTIONS))
-    errors = validate(spec)
-    if errors:
-        module.fail_json(msg="nothing was written: " + "; ".join(errors), errors=errors)
-    fleet = fleet_from_module(module)
-    try:
-        module.exit_json(**CanaryRoute(module, fleet, spec).run())
-    except (FleetError, RouteError) as e:
-        module.fail_json(msg=str(e))
+    execute(module, canary_route)
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ description:
     variables are enough.
   - With O(required_api_versions), lists what is missing per member in RV(problems); the module itself never
     fails on a missing member or API, so a play can word its own check (see the C(bootstrap) role).
-extends_documentation_fragment:
-  - multicluster.canary.fleet
 options:
   clusters:
     description:
@@ -37,19 +35,14 @@ options:
     type: list
     elements: str
     default: []
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: It only reads.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
 notes:
   - The caller needs C(list) on C(clusters) in Karmada and, with O(member_access=karmada_proxy), C(get) on
     C(clusters/proxy); discovery (C(/apis)) is open to every authenticated user of a member by default.
 seealso:
   - module: multicluster.canary.rollout_promote
+extends_documentation_fragment:
+  - multicluster.canary.fleet
+  - multicluster.canary.attributes.read_only
 """
 
 EXAMPLES = r"""
@@ -112,70 +105,16 @@ problems:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.multicluster.canary.plugins.module_utils.fleet import (
-    FleetError,
-    fleet_argument_spec,
-    fleet_from_module,
-)
-
-
-def served_versions(discovery):
-    """The C(GROUP/VERSION) strings of an C(/apis) discovery document (an APIGroupList), sorted."""
-    found = set()
-    for group in (discovery or {}).get("groups") or []:
-        for version in group.get("versions") or []:
-            if version.get("groupVersion"):
-                found.add(version["groupVersion"])
-    return sorted(found)
-
-
-def assess(requested, known, apis, required):
-    """Per-cluster facts and the problems, from what Karmada and the members said.
-
-    requested: cluster names to check; known: {name: ready}; apis: {name: (ok, versions or error message)}
-    for the clusters that were asked; required: group versions every member must serve.
-    """
-    clusters, problems = {}, []
-    for name in requested:
-        entry = dict(known=name in known, ready=bool(known.get(name)), api_versions=[],
-                     missing_api_versions=[], error=None)
-        if not entry["known"]:
-            problems.append("{0}: unknown to Karmada (join it first: karmadactl join {0})".format(name))
-        elif not entry["ready"]:
-            problems.append("{0}: not Ready in Karmada (check its Cluster conditions and its API server)".format(name))
-        elif name in apis:
-            ok, value = apis[name]
-            if ok:
-                entry["api_versions"] = list(value)
-                entry["missing_api_versions"] = [v for v in required if v not in value]
-                if entry["missing_api_versions"]:
-                    problems.append("{0}: does not serve {1}".format(name, ", ".join(entry["missing_api_versions"])))
-            else:
-                entry["error"] = value
-                problems.append("{0}: cannot read its APIs: {1}".format(name, value))
-        clusters[name] = entry
-    return clusters, problems
+from ansible_collections.multicluster.canary.plugins.module_utils.cluster_info import cluster_info
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import fleet_argument_spec
+from ansible_collections.multicluster.canary.plugins.module_utils.runner import execute
 
 
 def main():
     module = AnsibleModule(argument_spec=fleet_argument_spec(
         required_api_versions=dict(type="list", elements="str", default=[]),
     ), supports_check_mode=True)
-    p = module.params
-    bad = [v for v in p["required_api_versions"] if v.count("/") != 1 or not all(v.split("/"))]
-    if bad:
-        module.fail_json(msg="required_api_versions: {0} is not GROUP/VERSION (for example argoproj.io/v1alpha1)".format(
-            ", ".join(repr(v) for v in bad)))
-    fleet = fleet_from_module(module)
-    try:
-        known = fleet.clusters()
-    except FleetError as e:
-        module.fail_json(msg=str(e))
-    requested = list(p["clusters"]) if p["clusters"] else sorted(known)
-    ask = [n for n in requested if known.get(n)]
-    apis = fleet.run(ask, lambda endpoint: served_versions(endpoint._call("GET", "/apis")))
-    clusters, problems = assess(requested, known, apis, p["required_api_versions"])
-    module.exit_json(changed=False, clusters=clusters, known=known, problems=problems)
+    execute(module, cluster_info)
 
 
 if __name__ == "__main__":

@@ -30,16 +30,22 @@ description:
   - V(virtualservice), V(destinationrule), V(service) - retention of what the Argo Rollouts controller writes in
     each member, which Karmada would otherwise revert to its template - route weights of the VirtualService
     destinations that the member and the template both have (matched by route name, or position for unnamed
-    routes, then by destination host and subset), Argo's managed routes (header and mirror routes - the routes
-    only the member has, above the first template route, or those named in the VirtualService annotation
-    C(multicluster.canary/managed-routes)); the C(rollouts-pod-template-hash) label of DestinationRule subsets;
+    routes, then by destination host and subset), Argo's managed routes (header and mirror routes - the named routes
+    only the member has, above the first template route, except those M(multicluster.canary.istio_canary_route)
+    had put there itself, as its VirtualService annotation C(multicluster.canary/owned-routes) on the member says,
+    those were removed from the template); the C(rollouts-pod-template-hash) label of DestinationRule subsets;
     the C(rollouts-pod-template-hash) of Service selectors, plus the values Karmada's built-in Service retention
     keeps (C(clusterIP), C(clusterIPs), C(healthCheckNodePort), node ports). Every other change to the
     template (new routes, hosts, matches, subsets, ports) still reaches the members.
+  - Karmada reads a Rollout's replicas only when it builds the Rollout's C(ResourceBinding), so a Rollout propagated
+    before the V(rollout) customization existed keeps the whole C(spec.replicas) in every member. When the V(rollout)
+    customization is created or its replica scripts change, every Rollout binding is refreshed; on any other run,
+    the bindings whose replicas still differ from their template's. A refresh adds the annotation
+    C(multicluster.canary/interpreter-refreshed-at) to the Rollout template (a metadata-only change, which makes
+    Karmada build the binding again, and which it carries to the members' Rollouts); the module then watches each
+    binding until Karmada has rebuilt it and reports it in RV(refreshed). See O(refresh_bindings).
   - Karmada accepts one customization per kind and operation; when another one (not made by this module) already
     covers a kind, the task fails naming it, before anything is written.
-extends_documentation_fragment:
-  - multicluster.canary.fleet
 options:
   state:
     description:
@@ -62,23 +68,43 @@ options:
     type: list
     elements: str
     default: [v1, v1beta1, v1alpha3]
+  refresh_bindings:
+    description:
+      - With O(state=present), refresh the C(ResourceBinding) of every Rollout that Karmada built without the replica
+        customization (or, when that customization was created or changed by this task, of every Rollout), and wait
+        until Karmada has rebuilt each, so that a divided policy divides them.
+      - The task fails naming the bindings not rebuilt within O(refresh_timeout) seconds; the next run refreshes them
+        again.
+    type: bool
+    default: true
+  refresh_timeout:
+    description:
+      - Seconds to wait, in all, for Karmada to rebuild the refreshed bindings.
+    type: int
+    default: 60
+  lua_scripts:
+    description:
+      - The Lua scripts, by file name. Filled in by the module's action plugin from the files the collection ships
+        (C(plugins/module_utils/lua)); a value given in the task is replaced. Not shown in the task's invocation.
+    type: dict
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The API server checks the objects (and Karmada's webhook compiles the Lua) with a server-side dry run.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 notes:
   - The member options (O(clusters), O(member_access)...) of the shared connection options are not used; the
     customizations live in the Karmada control plane only.
-  - The caller needs C(get), C(list), C(patch) and C(delete) on C(resourceinterpretercustomizations) in Karmada.
+  - The caller needs C(get), C(list), C(patch) and C(delete) on C(resourceinterpretercustomizations) in Karmada,
+    and to refresh bindings, C(list) and C(watch) on C(resourcebindings) and C(get) and C(patch) on C(rollouts).
 seealso:
   - module: multicluster.canary.karmada_propagation
   - name: Customizing Karmada's resource interpreter
     description: What each customization does and when Karmada calls it.
     link: https://karmada.io/docs/userguide/globalview/customizing-resource-interpreter
+extends_documentation_fragment:
+  - multicluster.canary.fleet
 """
 
 EXAMPLES = r"""
@@ -109,8 +135,17 @@ changed_customizations:
   type: list
   elements: str
   sample: [multicluster-canary-rollout]
+refreshed:
+  description:
+    - The Rollout templates refreshed (or that would be, in check mode) so that Karmada rebuilds their bindings, with
+      the binding's replicas before the refresh and the replicas of the template.
+  returned: with O(state=present) and O(refresh_bindings=true)
+  type: list
+  elements: dict
+  sample: [{kind: Rollout, namespace: ruoyi, name: ruoyi-vue, binding: ruoyi-vue-rollout, replicas_before: 0,
+            replicas: 4}]
 diff:
-  description: Before and after of each customization written or deleted.
+  description: Before and after of each customization written or deleted, and of each template refreshed.
   returned: when run with C(--diff)
   type: list
   elements: dict
@@ -118,75 +153,26 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.multicluster.canary.plugins.module_utils.fleet import (
-    FleetError,
-    fleet_argument_spec,
-    fleet_from_module,
-    kind,
-)
-from ansible_collections.multicluster.canary.plugins.module_utils import karmada_interpreter as ki
-from ansible_collections.multicluster.canary.plugins.module_utils.karmada_policy import for_diff, is_subset
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import fleet_argument_spec
+from ansible_collections.multicluster.canary.plugins.module_utils.interpreter_runner import interpret
+from ansible_collections.multicluster.canary.plugins.module_utils.karmada_interpreter import ISTIO_VERSIONS, KINDS
+from ansible_collections.multicluster.canary.plugins.module_utils.runner import execute
 
 
 def argspec():
     return fleet_argument_spec(
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        kinds=dict(type="list", elements="str", choices=list(ki.KINDS)),
-        istio_api_versions=dict(type="list", elements="str", default=list(ki.ISTIO_VERSIONS)),
+        kinds=dict(type="list", elements="str", choices=list(KINDS)),
+        istio_api_versions=dict(type="list", elements="str", default=list(ISTIO_VERSIONS)),
+        refresh_bindings=dict(type="bool", default=True),
+        refresh_timeout=dict(type="int", default=60),
+        lua_scripts=dict(type="dict"),
     )
-
-
-def up_to_date(desired, live):
-    return (live is not None and live.get("spec") == desired["spec"]
-            and is_subset(desired["metadata"].get("labels") or {}, live["metadata"].get("labels") or {}))
 
 
 def main():
     module = AnsibleModule(argument_spec=argspec(), supports_check_mode=True)
-    p = module.params
-    try:
-        desired = ki.build_customizations(p["kinds"], p["istio_api_versions"])
-    except ValueError as e:
-        module.fail_json(msg=str(e))
-    fleet = fleet_from_module(module)
-    ric = kind("ResourceInterpreterCustomization")
-    changed, diffs = [], []
-
-    def note(name, before, after):
-        changed.append(name)
-        if module._diff:
-            label = "ResourceInterpreterCustomization " + name
-            diffs.append({"before": for_diff(before), "after": for_diff(after),
-                          "before_header": label, "after_header": label})
-
-    try:
-        existing = fleet.control.list(ric)
-        live = dict((c["metadata"]["name"], c) for c in existing)
-        if p["state"] == "present":
-            found = ki.conflicts(desired, existing)
-            if found:
-                module.fail_json(msg="Karmada allows one customization per kind and operation: " + "; ".join(found),
-                                 changed=False, customizations=[], changed_customizations=[])
-            for want in desired:
-                name = want["metadata"]["name"]
-                if up_to_date(want, live.get(name)):
-                    continue
-                after = fleet.control.apply(ric, want, dry_run=module.check_mode)
-                note(name, live.get(name), after)
-        else:
-            for want in desired:
-                name = want["metadata"]["name"]
-                if name in live:
-                    fleet.control.delete(ric, None, name, dry_run=module.check_mode)
-                    note(name, live[name], None)
-    except FleetError as e:
-        module.fail_json(msg=str(e), changed=bool(changed), changed_customizations=changed,
-                         customizations=[c["metadata"]["name"] for c in desired])
-    result = dict(changed=bool(changed), changed_customizations=changed,
-                  customizations=[c["metadata"]["name"] for c in desired])
-    if module._diff:
-        result["diff"] = diffs
-    module.exit_json(**result)
+    execute(module, interpret, customizations=[], changed_customizations=[])
 
 
 if __name__ == "__main__":

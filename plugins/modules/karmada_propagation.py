@@ -31,8 +31,6 @@ description:
     changes nothing, whatever Karmada's webhook added to the policy (labels, defaults).
   - For Argo Rollouts to be divided by weight, Karmada needs the interpreter customizations installed by
     M(multicluster.canary.karmada_interpreter); without them every member gets the full C(spec.replicas).
-extends_documentation_fragment:
-  - multicluster.canary.fleet
 options:
   name:
     description:
@@ -175,11 +173,9 @@ options:
     type: str
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The API server checks the objects with a server-side dry run; nothing is written.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
 notes:
   - The caller needs, in Karmada, C(get), C(list), C(patch) and C(delete) on C(propagationpolicies) and
@@ -192,6 +188,8 @@ seealso:
   - name: Karmada PropagationPolicy
     description: The API this module writes.
     link: https://karmada.io/docs/userguide/scheduling/resource-propagating
+extends_documentation_fragment:
+  - multicluster.canary.fleet
 """
 
 EXAMPLES = r"""
@@ -212,7 +210,9 @@ EXAMPLES = r"""
       k8s-master-guangzhou: 1
       k8s-master-shenzhen: 1
 
-- name: Wave 1 - only beijing gets the new image; run before changing the template
+# Run with -e wave=1 before changing the template (only beijing gets the new image; the others are held
+# at the image they run), then with -e wave=2 to release every cluster (deletes the hold).
+- name: Release ruoyi-vue in waves
   multicluster.canary.karmada_propagation:
     name: ruoyi-vue
     namespace: ruoyi
@@ -220,19 +220,9 @@ EXAMPLES = r"""
       - {api_version: argoproj.io/v1alpha1, kind: Rollout, name: ruoyi-vue}
     replica_scheduling: divided
     waves: [[beijing], [shanghai, guangzhou, shenzhen]]
-    current_wave: 1
+    current_wave: "{{ wave | int }}"
     hold_image:
       container: ruoyi-vue
-
-- name: Wave 2 - release every cluster (deletes the hold)
-  multicluster.canary.karmada_propagation:
-    name: ruoyi-vue
-    namespace: ruoyi
-    resource_selectors:
-      - {api_version: argoproj.io/v1alpha1, kind: Rollout, name: ruoyi-vue}
-    replica_scheduling: divided
-    waves: [[beijing], [shanghai, guangzhou, shenzhen]]
-    current_wave: 2
 
 - name: Duplicate the gateway objects everywhere, with failover and dependencies
   multicluster.canary.karmada_propagation:
@@ -293,18 +283,11 @@ diff:
   elements: dict
 """
 
-import copy
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.multicluster.canary.plugins.module_utils.fleet import (
-    FleetError,
-    Kind,
-    fleet_argument_spec,
-    fleet_from_module,
-    kind,
-)
-from ansible_collections.multicluster.canary.plugins.module_utils import karmada_policy as kp
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import fleet_argument_spec
+from ansible_collections.multicluster.canary.plugins.module_utils.propagation_runner import propagate
+from ansible_collections.multicluster.canary.plugins.module_utils.runner import execute
 
 
 def argspec():
@@ -338,187 +321,13 @@ def argspec():
     )
 
 
-def workload_kind(sel):
-    """Where a selected workload lives in the API (fleet.KINDS does not list every workload kind)."""
-    try:
-        return kind(sel["kind"])
-    except FleetError:
-        group, version = sel["apiVersion"].rpartition("/")[::2]
-        return Kind(group, version, sel["kind"].lower() + "s", sel["kind"])
-
-
-class Propagation(object):
-    def __init__(self, module, fleet):
-        self.module = module
-        self.fleet = fleet
-        p = module.params
-        self.name = p["name"]
-        self.policy_kind = kind(p["kind"])
-        self.override_kind = kind(kp.OVERRIDE_KIND_FOR[p["kind"]])
-        self.namespace = p["namespace"] if p["kind"] == "PropagationPolicy" else None
-        self.hold_name = p["hold_name"] or self.name + "-hold"
-        self.check = module.check_mode
-        self.diffs = []
-        self.changed = False
-
-    # --- desired state -----------------------------------------------------------
-
-    def plan(self):
-        """(policy, override or None, released, held, holds); raises PolicyError/FleetError before any write."""
-        p = self.module.params
-        if p["kind"] == "PropagationPolicy" and not p["namespace"]:
-            raise kp.PolicyError("namespace", "is required for a PropagationPolicy")
-        sels = kp.selectors(p["resource_selectors"])
-        sels, notes = kp.preferred_selectors(
-            sels, self.fleet.preferred_versions(kp.api_group(s["apiVersion"]) for s in sels))
-        for note in notes:
-            self.module.warn(note)
-        weights = kp.check_weights(p["weights"])
-        p["waves"] = kp.waves_from(p["waves"])
-        if p["waves"] and p["current_wave"] is None:
-            p["current_wave"] = self.recorded_wave(len(p["waves"]))
-        kp.check_waves(p["waves"], p["current_wave"])
-        known = self.fleet.clusters()
-        clusters = kp.resolve_clusters(p["clusters"], known, "clusters")
-        kp.resolve_clusters(list(weights), known, "weights")  # reports every unknown name at once
-        weights = dict((kp.resolve_cluster(w, known, "weights"), v) for w, v in weights.items())
-        waves = [kp.resolve_clusters(w, known, "waves") for w in p["waves"] or []]
-        if waves and not clusters and not weights:
-            clusters = [c for wave in waves for c in wave]
-        placed = list(clusters) + [c for c in weights if c not in clusters]
-        if waves:
-            in_waves = set(c for wave in waves for c in wave)
-            missing = [c for c in placed if c not in in_waves]
-            extra = [c for c in in_waves if c not in placed]
-            if missing:
-                raise kp.PolicyError("waves", "every placed cluster must be in a wave; missing: " + ", ".join(missing))
-            if extra:
-                raise kp.PolicyError("waves", "cluster(s) not placed by this policy: " + ", ".join(sorted(extra)))
-        placement = kp.placement(
-            clusters=clusters, weights=weights, scheduling=p["replica_scheduling"],
-            division_preference=p["division_preference"], dynamic_weight=p["dynamic_weight"],
-            spread_constraints=p["spread_constraints"])
-        policy = kp.propagation_policy(
-            self.name, self.namespace, sels, placement, kind=p["kind"], priority=p["priority"],
-            preemption=p["preemption"], conflict_resolution=p["conflict_resolution"],
-            propagate_deps=p["propagate_deps"], failover=p["failover"])
-        released, held = kp.wave_plan(waves, p["current_wave"]) if waves else (placed, [])
-        override, holds = None, []
-        if held:
-            holds = self.holds(sels, held)
-            override = kp.hold_override(self.hold_name, self.namespace, held, holds, kind=self.override_kind.kind,
-                                        policy_name=self.name, wave=p["current_wave"])
-        return policy, override, released, held, holds
-
-    def recorded_wave(self, count):
-        """The wave the current hold was written for, or ``count`` (all released) when nothing is held."""
-        hold = self.fleet.control.get(self.override_kind, self.namespace, self.hold_name)
-        try:
-            return int(((hold or {}).get("metadata") or {}).get("labels", {}).get(kp.WAVE_LABEL))
-        except (TypeError, ValueError):
-            return count
-
-    def holds(self, sels, held):
-        """Container index and previous image of each selected workload."""
-        wanted = self.module.params["hold_image"] or {}
-        out = []
-        for sel in kp.workload_selectors(sels, self.namespace):
-            wk = workload_kind(sel)
-            namespace = sel.get("namespace")
-            template = self.fleet.control.get(wk, namespace, sel["name"])
-            image = wanted.get("image")
-            source = template
-            if not image:
-                source = self.fleet.member(held[0]).get(wk, namespace, sel["name"])
-                if source is None:
-                    raise kp.PolicyError("hold_image.image", "is required: {0} runs no {1} {2}/{3} to read the "
-                                         "previous image from".format(held[0], sel["kind"], namespace, sel["name"]))
-            index = kp.container_index(source or template, wanted.get("container"))
-            if not image:
-                image = kp.container_image(source, index)
-                if not image:
-                    raise kp.PolicyError("hold_image.image", "is required: {0} {1}/{2} in {3} has no image at "
-                                         "container {4}".format(sel["kind"], namespace, sel["name"], held[0], index))
-            kp.split_image(image)
-            out.append({"selector": sel, "index": index, "image": image})
-        return out
-
-    # --- writes ------------------------------------------------------------------
-
-    def note(self, k, name, before, after):
-        if self.module._diff:
-            label = "{0} {1}".format(k.kind, "/".join(x for x in (self.namespace, name) if x))
-            self.diffs.append({"before": kp.for_diff(before), "after": kp.for_diff(after),
-                               "before_header": label, "after_header": label})
-
-    def ensure(self, k, desired):
-        """Apply ``desired`` unless the server already has it; returns the object as the server has it."""
-        name = desired["metadata"]["name"]
-        live = self.fleet.control.get(k, self.namespace, name)
-        if live is not None and kp.is_subset(desired["spec"], live.get("spec")) and \
-                kp.is_subset(desired["metadata"].get("labels") or {}, live["metadata"].get("labels") or {}) and \
-                kp.is_subset(desired["metadata"].get("annotations") or {}, live["metadata"].get("annotations") or {}):
-            # Everything we set is there; a field we set before and dropped now would still be
-            # there too, so ask the server what an apply would leave.
-            try:
-                would = self.fleet.control.apply(k, desired, dry_run=True)
-            except FleetError:
-                would = live
-            if kp.same_object(would, live):
-                return live
-        after = self.fleet.control.apply(k, desired, dry_run=self.check)
-        self.changed = True
-        self.note(k, name, live, after)
-        return after
-
-    def remove(self, k, name):
-        live = self.fleet.control.get(k, self.namespace, name)
-        if live is None:
-            return False
-        self.fleet.control.delete(k, self.namespace, name, dry_run=self.check)
-        self.changed = True
-        self.note(k, name, live, None)
-        return True
-
-    def present(self):
-        policy, override, released, held, holds = self.plan()
-        # The hold goes first, so no held cluster sees the new image in between; it goes
-        # last on the final wave, for the same reason.
-        override_after = self.ensure(self.override_kind, override) if override else None
-        policy_after = self.ensure(self.policy_kind, policy)
-        if not override:
-            self.remove(self.override_kind, self.hold_name)
-        return dict(
-            policy=kp.for_diff(policy_after), override=kp.for_diff(override_after) if override_after else None,
-            released_clusters=released, held_clusters=held,
-            holds=[{"kind": h["selector"]["kind"], "name": h["selector"]["name"],
-                    "namespace": h["selector"].get("namespace"), "container": h["index"], "image": h["image"]}
-                   for h in holds])
-
-    def absent(self):
-        self.remove(self.override_kind, self.hold_name)
-        self.remove(self.policy_kind, self.name)
-        return {}
-
-
 def main():
     module = AnsibleModule(
         argument_spec=argspec(),
         supports_check_mode=True,
         required_if=[("state", "present", ["resource_selectors"])],
     )
-    fleet = fleet_from_module(module)
-    runner = Propagation(module, fleet)
-    try:
-        result = runner.present() if module.params["state"] == "present" else runner.absent()
-    except kp.PolicyError as e:
-        module.fail_json(msg=str(e), field=e.field, changed=runner.changed)
-    except FleetError as e:
-        module.fail_json(msg=str(e), changed=runner.changed)
-    result["changed"] = runner.changed
-    if module._diff:
-        result["diff"] = copy.deepcopy(runner.diffs)
-    module.exit_json(**result)
+    execute(module, propagate)
 
 
 if __name__ == "__main__":

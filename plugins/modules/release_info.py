@@ -24,17 +24,7 @@ description:
     edited by hand shows as edited.
   - A member that cannot be read is reported in RV(unreachable_clusters), not failed on.
   - Reads only; never changes anything.
-extends_documentation_fragment:
-  - multicluster.canary.fleet
 options:
-  name:
-    description: Name of the C(Rollout).
-    type: str
-    required: true
-  namespace:
-    description: Namespace of the C(Rollout) in the member clusters.
-    type: str
-    required: true
   clusters:
     description:
       - The member clusters to read; when omitted, where Karmada placed the Rollout, else every Ready member.
@@ -54,20 +44,16 @@ options:
       source_labels:
         description: Labels of canary callers (canary pods carry them), for mesh routes.
         type: dict
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-    details: It only reads.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
 notes:
   - The caller needs, in each member, C(get) on C(rollouts), C(replicasets) (for the stable image), and on
     C(virtualservices) or C(httproutes).
 seealso:
   - module: multicluster.canary.rollout_promote
   - module: multicluster.canary.istio_canary_route
+extends_documentation_fragment:
+  - multicluster.canary.fleet
+  - multicluster.canary.rollout
+  - multicluster.canary.attributes.read_only
 """
 
 EXAMPLES = r"""
@@ -146,19 +132,13 @@ message:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.multicluster.canary.plugins.module_utils.fleet import (
-    FleetError,
-    fleet_argument_spec,
-    fleet_from_module,
-)
-from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import fleet_summary
-from ansible_collections.multicluster.canary.plugins.module_utils.rollouts import FleetRollout
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import object_argument_spec
+from ansible_collections.multicluster.canary.plugins.module_utils.release_runner import observe
+from ansible_collections.multicluster.canary.plugins.module_utils.runner import execute
 
 
 def argspec():
-    return fleet_argument_spec(
-        name=dict(type="str", required=True),
-        namespace=dict(type="str", required=True),
+    return object_argument_spec(
         lane=dict(type="dict", options=dict(
             header=dict(type="str"),
             value=dict(type="str"),
@@ -167,29 +147,9 @@ def argspec():
     )
 
 
-def report(names, seen, failed):
-    """The module's result from what each member gave (``seen``) and why the others could not (``failed``)."""
-    rollouts = dict((n, seen[n]["rollout"]) for n in names if n in seen)
-    fleet = fleet_summary(rollouts)
-    if failed:
-        fleet.update(state="degraded", message="{0}: {1}".format(
-            "; ".join("{0} could not be read ({1})".format(n, failed[n]) for n in sorted(failed)), fleet["message"]))
-    return dict(changed=False, clusters=list(names), rollouts=rollouts,
-                routes=dict((n, seen[n]["routes"]) for n in names if n in seen),
-                fleet=fleet, unreachable_clusters=failed, message=fleet["message"])
-
-
 def main():
     module = AnsibleModule(argument_spec=argspec(), supports_check_mode=True)
-    p = module.params
-    fleet = fleet_from_module(module)
-    try:
-        rollout = FleetRollout(fleet, p["name"], p["namespace"])
-        names = rollout.clusters(p.get("clusters"))
-        seen, failed = rollout.observe(names, p.get("lane"))
-    except FleetError as e:
-        module.fail_json(msg=str(e), changed=False)
-    module.exit_json(**report(names, seen, failed))
+    execute(module, observe)
 
 
 if __name__ == "__main__":

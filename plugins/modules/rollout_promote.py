@@ -26,16 +26,6 @@ description:
   - A verb with nothing to do in a cluster sends nothing there (for example O(action=promote) on a rollout that is
     not paused), so re-running a task never skips a step.
 options:
-  name:
-    description:
-      - Name of the C(Rollout).
-    type: str
-    required: true
-  namespace:
-    description:
-      - Namespace of the C(Rollout) in the member clusters.
-    type: str
-    required: true
   action:
     description:
       - V(status) reads and reports; it never changes anything.
@@ -82,15 +72,11 @@ options:
         that no cluster keeps serving a version that failed in another one.
     type: bool
     default: false
-extends_documentation_fragment:
-  - multicluster.canary.fleet
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: Reports per cluster the patches it would send (checked by the member API server with a dry run).
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 notes:
   - The patches go to each member through O(member_access); the caller needs C(patch) on C(rollouts) and
@@ -100,6 +86,9 @@ seealso:
   - name: Argo Rollouts kubectl plugin
     description: The CLI whose patches this module sends.
     link: https://argo-rollouts.readthedocs.io/en/stable/features/kubectl-plugin/
+extends_documentation_fragment:
+  - multicluster.canary.fleet
+  - multicluster.canary.rollout
 """
 
 EXAMPLES = r"""
@@ -289,43 +278,16 @@ unreachable_clusters:
   type: dict
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.multicluster.canary.plugins.module_utils.fleet import (
-    FleetError,
-    fleet_argument_spec,
-    fleet_from_module,
-    kind,
-)
-from ansible_collections.multicluster.canary.plugins.module_utils.rollouts import FleetRollout, RolloutReadError
-from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import (
-    ABORTED,
-    ACTIONS,
-    DEGRADED,
-    describe,
-    fleet_summary,
-    gate,
-    patches,
-    reached_next_pause,
-    unified_patch,
-)
-
-VERBS = {
-    "promote": "promoted",
-    "promote_full": "fully promoted",
-    "abort": "aborted",
-    "retry": "retried",
-    "pause": "paused",
-    "resume": "resumed",
-}
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import object_argument_spec
+from ansible_collections.multicluster.canary.plugins.module_utils.promote_runner import promote
+from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import ACTIONS
+from ansible_collections.multicluster.canary.plugins.module_utils.runner import execute
 
 
 def argspec():
-    return fleet_argument_spec(
-        name=dict(type="str", required=True),
-        namespace=dict(type="str", required=True),
+    return object_argument_spec(
         action=dict(type="str", default="status", choices=list(ACTIONS)),
         require_same_step=dict(type="bool", default=True),
         wait=dict(type="bool", default=False),
@@ -335,172 +297,9 @@ def argspec():
     )
 
 
-class RolloutPromoter(object):
-    """Find the Rollout in every member, check, patch, wait."""
-
-    def __init__(self, module, fleet):
-        self.module = module
-        self.fleet = fleet
-        self.name = module.params["name"]
-        self.namespace = module.params["namespace"]
-        self.rollout = FleetRollout(fleet, self.name, self.namespace)
-        self.rollout_kind = kind("Rollout")
-
-    def clusters(self):
-        return self.rollout.clusters(self.module.params.get("clusters"))
-
-    def read(self, names, with_images=True, result=None, context=""):
-        """{name: (rollout, summary)}, or fail the module naming unreachable members and missing Rollouts."""
-        try:
-            return self.rollout.read(names, with_images=with_images)
-        except RolloutReadError as e:
-            fields = dict(result or dict(changed=False, clusters=list(names), patches={}))
-            fields["failed_clusters"] = e.failed
-            self.module.fail_json(msg=context + str(e), **fields)
-
-    def summaries(self, names, result, context=""):
-        found = self.read(names, result=result, context=context)
-        return dict((n, found[n][1]) for n in names)
-
-    def send(self, endpoint, patch_list, dry_run):
-        """Send one cluster's patches as the CLI does; returns what was sent."""
-        sent = []
-        for subresource, patch in patch_list:
-            try:
-                endpoint.patch(self.rollout_kind, self.namespace, self.name, patch,
-                               subresource=subresource, dry_run=dry_run)
-                sent.append({"subresource": subresource, "patch": patch})
-            except FleetError as e:
-                if subresource != "status" or e.status != 404:
-                    raise
-                # no status subresource (Argo Rollouts < v0.10): one patch of the whole object
-                whole = unified_patch(patch_list)
-                endpoint.patch(self.rollout_kind, self.namespace, self.name, whole, dry_run=dry_run)
-                return [{"subresource": None, "patch": whole}]
-        return sent
-
-    def write(self, plan, dry_run):
-        """plan: {cluster: patch list}. Returns ({cluster: sent}, {cluster: error})."""
-        results = self.fleet.run(sorted(plan), lambda endpoint: self.send(endpoint, plan[endpoint.name], dry_run))
-        sent = dict((n, v) for n, (ok, v) in results.items() if ok)
-        errors = dict((n, v) for n, (ok, v) in results.items() if not ok)
-        return sent, errors
-
-    def wait(self, action, before, names, result):
-        """Wait until each changed cluster settles; returns (pending names, {degraded name: where})."""
-        p = self.module.params
-
-        def settled(name, summary):
-            if action == "abort":
-                return summary["phase"] == ABORTED
-            return reached_next_pause(before[name], summary)
-
-        try:
-            _latest, pending, bad = self.rollout.wait(
-                names, settled, p["wait_timeout"],
-                fail_on_degraded=p["abort_on_degraded"],
-                is_bad=lambda s: s["phase"] == DEGRADED or (s["phase"] == ABORTED and action != "abort"))
-        except RolloutReadError as e:
-            self.module.fail_json(msg="while waiting: " + str(e), failed_clusters=e.failed, **result)
-        if self.rollout.nudged:
-            result["nudged"] = dict(self.rollout.nudged)
-        for warning in self.rollout.watch_warnings():
-            self.module.warn(warning)
-        return pending, bad
-
-
-def run(module, fleet):
-    p = module.params
-    action = p["action"]
-    promoter = RolloutPromoter(module, fleet)
-    names = promoter.clusters()
-    if action == "status":
-        # Show every member that answers; name the others instead of failing on them.
-        found, failed = promoter.rollout.read_partial(names)
-        before = dict((n, found[n][1]) for n in names if n in found)
-        result = dict(changed=False, clusters=names, patches={}, rollouts=before, fleet=fleet_summary(before),
-                      unreachable_clusters=failed)
-        if failed:
-            result["fleet"].update(state="degraded", message="{0}: {1}".format(
-                "; ".join("{0} could not be read ({1})".format(n, failed[n]) for n in sorted(failed)),
-                result["fleet"]["message"]))
-        result["message"] = result["fleet"]["message"]
-        module.exit_json(**result)
-    found = promoter.read(names)
-    before = dict((n, found[n][1]) for n in names)
-    result = dict(changed=False, clusters=names, patches={}, rollouts=before, fleet=fleet_summary(before))
-
-    ok, gate_message = gate(before, action)
-    if p["require_same_step"] and not ok:
-        module.fail_json(msg=gate_message, **result)
-
-    plan = dict((n, patches(found[n][0], action)) for n in names)
-    plan = dict((n, v) for n, v in plan.items() if v)
-    if not plan:
-        reason = gate_message if action == "promote" and gate_message.startswith("nothing") else \
-            "nothing to do: {0}".format(result["fleet"]["message"])
-        result["message"] = "{0} needs no change in any cluster; {1}".format(action, reason)
-        module.exit_json(**result)
-
-    sent, errors = promoter.write(plan, dry_run=module.check_mode)
-    result["patches"] = sent
-    result["changed"] = bool(sent)
-    if errors:
-        module.fail_json(msg="{0} failed in {1}{2}".format(
-            action, "; ".join("{0}: {1}".format(n, errors[n]) for n in sorted(errors)),
-            " (sent to {0})".format(", ".join(sorted(sent))) if sent else ""),
-            failed_clusters=errors, **result)
-
-    verb = VERBS[action]
-    if module.check_mode:
-        result["message"] = "would be {0} in {1} cluster(s): {2}".format(verb, len(sent), ", ".join(sorted(sent)))
-        module.exit_json(**result)
-
-    if not p["wait"]:
-        after = promoter.summaries(names, result, "sent, but cannot read back: ")
-        result.update(rollouts=after, fleet=fleet_summary(after))
-        result["message"] = "{0} in {1} cluster(s); {2}".format(verb, len(sent), result["fleet"]["message"])
-        module.exit_json(**result)
-
-    start = time.monotonic()
-    pending, bad = promoter.wait(action, before, sorted(sent), result)
-    aborted_by_us = []
-    if bad and p["abort_on_degraded"]:
-        now = promoter.read(names, with_images=False, result=result, context="degraded, and cannot read to abort: ")
-        abort_plan = dict((n, patches(now[n][0], "abort")) for n in names)
-        abort_plan = dict((n, v) for n, v in abort_plan.items() if v)
-        abort_sent, abort_errors = promoter.write(abort_plan, dry_run=False)
-        aborted_by_us = sorted(abort_sent)
-        for n, v in abort_sent.items():
-            result["patches"].setdefault(n, []).extend(v)
-        if abort_errors:
-            errors.update(abort_errors)
-    after = promoter.summaries(names, result, "cannot read back after the wait: ")
-    result.update(rollouts=after, fleet=fleet_summary(after), waited=round(time.monotonic() - start, 1),
-                  settled_at=dict((n, round(v, 3)) for n, v in promoter.rollout.seen_at.items()))
-    if bad:
-        msg = "{0} in {1} cluster(s), then degraded: {2}".format(
-            verb, len(sent), "; ".join("{0}: {1}".format(n, bad[n]) for n in sorted(bad)))
-        if p["abort_on_degraded"]:
-            msg += "; aborted in {0}".format(", ".join(aborted_by_us) or "no cluster (all already aborted)")
-        if errors:
-            msg += "; abort failed in {0}".format("; ".join("{0}: {1}".format(n, errors[n]) for n in sorted(errors)))
-            result["failed_clusters"] = errors
-        module.fail_json(msg=msg, **result)
-    if pending:
-        module.fail_json(msg="{0} in {1} cluster(s), but after {2}s not settled: {3}".format(
-            verb, len(sent), p["wait_timeout"], describe(dict((n, after[n]) for n in sorted(pending)))), **result)
-    result["message"] = "{0} in {1} cluster(s); {2}".format(verb, len(sent), result["fleet"]["message"])
-    module.exit_json(**result)
-
-
 def main():
     module = AnsibleModule(argument_spec=argspec(), supports_check_mode=True)
-    fleet = fleet_from_module(module)
-    try:
-        run(module, fleet)
-    except FleetError as e:
-        module.fail_json(msg=str(e), changed=False)
+    execute(module, promote, clusters=[], patches={})
 
 
 if __name__ == "__main__":

@@ -33,14 +33,6 @@ description:
     at its first pause or fully promoted (V(first_pause)), or is Healthy on it (V(healthy)). What it reports comes from
     each member's own Rollout.
 options:
-  name:
-    description: Name of the C(Rollout).
-    type: str
-    required: true
-  namespace:
-    description: Namespace of the C(Rollout), in Karmada and in the members.
-    type: str
-    required: true
   definition:
     description:
       - The Rollout template as the app catalogue describes it (C(apiVersion), C(kind), C(metadata), C(spec)).
@@ -77,15 +69,11 @@ options:
     description: Seconds to wait for.
     type: int
     default: 300
-extends_documentation_fragment:
-  - multicluster.canary.fleet
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The apply is a server-side dry run on the Karmada API server.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
     details: The diff shows only the fields the module applies.
 notes:
@@ -93,6 +81,9 @@ notes:
     members' access C(get) on C(rollouts) (and C(replicasets), for the stable image).
 seealso:
   - module: multicluster.canary.rollout_promote
+extends_documentation_fragment:
+  - multicluster.canary.fleet
+  - multicluster.canary.rollout
 """
 
 EXAMPLES = r"""
@@ -181,10 +172,8 @@ fleet:
   type: dict
 nudged:
   description:
-    - Members whose Argo Rollouts controller had not observed the latest spec for a minute while the Rollout was
-      paused or idle (its metadata.generation ahead of status.observedGeneration) during the wait, with what was seen;
-      each was nudged once with the annotation C(multicluster.canary/reconcile-requested-at), a metadata-only change
-      that makes the controller reconcile.
+    - Members nudged during the wait because their controller had not observed the latest spec, as for
+      RV(multicluster.canary.rollout_promote#module:nudged).
   returned: when a member was nudged
   type: dict
 waited:
@@ -195,19 +184,14 @@ waited:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.multicluster.canary.plugins.module_utils.fleet import (
-    FleetError,
-    fleet_argument_spec,
-    fleet_from_module,
-)
-from ansible_collections.multicluster.canary.plugins.module_utils.release_runner import run
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import object_argument_spec
+from ansible_collections.multicluster.canary.plugins.module_utils.release_runner import release
 from ansible_collections.multicluster.canary.plugins.module_utils.release_state import WAIT_TARGETS
+from ansible_collections.multicluster.canary.plugins.module_utils.runner import execute
 
 
 def argspec():
-    return fleet_argument_spec(
-        name=dict(type="str", required=True),
-        namespace=dict(type="str", required=True),
+    return object_argument_spec(
         definition=dict(type="dict"),
         image=dict(type="str"),
         rollback=dict(type="bool", default=False),
@@ -219,14 +203,8 @@ def argspec():
 
 def main():
     module = AnsibleModule(argument_spec=argspec(), supports_check_mode=True)
-    fleet = fleet_from_module(module)
-    try:
-        ok, result = run(fleet, module.params, check_mode=module.check_mode, want_diff=module._diff)
-    except FleetError as e:
-        module.fail_json(msg=str(e), changed=False)
-    if ok:
-        module.exit_json(**result)
-    module.fail_json(**result)
+    execute(module, release, clusters=[], container=None, from_image=None, to_image=None, previous_image=None,
+            rolled_back_from=None, image_changed=False)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,13 @@ def test_to_karmada_propagates_to_every_member(lab, namespace, run_module):
     assert r["changed"] is True
     assert weights(r["virtual_service"]) == [70, 30]
     assert r["diff"][0]["before"]["spec"]["http"][1]["route"][1]["weight"] == 0
+    # the diff shows what the module sets: not what Karmada (or anyone else) put on the template
+    theirs = dict((k, v) for k, v in (before["metadata"].get("annotations") or {}).items()
+                  if not k.startswith("multicluster.canary/"))
+    theirs.update(before["metadata"].get("labels") or {})
+    for side in ("before", "after"):
+        shown = r["diff"][0][side]["metadata"]
+        assert not set(theirs) & (set(shown.get("annotations") or {}) | set(shown.get("labels") or {})), shown
     after = lab.get(lab.karmada, VS, "helloworld-vsvc", namespace)
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
     assert weights(after) == [100, 0]

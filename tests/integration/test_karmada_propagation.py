@@ -130,7 +130,44 @@ def test_weighted_rollout_gives_one_replica_per_member(lab, namespace, run_modul
     assert dry["changed"] is True
     after = dry["diff"][0]["after"]["spec"]["placement"]["replicaScheduling"]["weightPreference"]["staticWeightList"]
     assert [w["weight"] for w in after] == [2, 1, 1]
+    # Karmada labelled the policy (its permanent id) and defaulted fields we do not set: the diff leaves them out
+    assert live["metadata"].get("labels") and live["spec"].get("conflictResolution")
+    for side in ("before", "after"):
+        assert "labels" not in dry["diff"][0][side]["metadata"]
+        assert "conflictResolution" not in dry["diff"][0][side]["spec"]
     assert lab.get(KARMADA, PP, "helloworld-stable-propagation", namespace)["metadata"]["resourceVersion"] == version
+
+
+def test_an_interpreter_installed_after_a_divided_rollout_divides_it(lab, namespace, run_module):
+    """Karmada reads a Rollout's replicas only when it builds the binding: karmada_interpreter rebuilds it."""
+    ok(run_module("karmada_interpreter", {"state": "absent", "kinds": ["rollout"]}))
+    try:
+        lab.apply([rollout(namespace, STABLE), service(namespace)])
+        ok(run_module("karmada_propagation", policy_args(namespace)))
+
+        def replicas():
+            return dict((m, (r or {}).get("spec", {}).get("replicas")) for m, r in member_rollouts(lab, namespace).items())
+
+        # without the customization Karmada cannot divide the Rollout: every member runs all 4
+        full = lab.wait_for(lambda: replicas() if all(v == 4 for v in replicas().values()) else None,
+                            timeout=120, what="the whole spec.replicas in each member")
+        assert full == dict((m, 4) for m in MEMBERS)
+
+        installed = ok(run_module("karmada_interpreter", {}))
+        assert "multicluster-canary-rollout" in installed["changed_customizations"]
+        mine = [r for r in installed["refreshed"] if r["namespace"] == namespace]
+        assert mine == [{"kind": "Rollout", "namespace": namespace, "name": "helloworld-stable",
+                         "binding": "helloworld-stable-rollout", "replicas_before": 0, "replicas": 4}]
+        binding = lab.get(KARMADA, "resourcebindings.work.karmada.io", "helloworld-stable-rollout", namespace)
+        assert binding["spec"]["replicas"] == 4  # rebuilt with the Rollout's replicas before the module returned
+
+        shares = lab.wait_for(lambda: replicas() if all(v == 1 for v in replicas().values()) else None,
+                              timeout=120, what="spec.replicas 1 in each member")
+        assert shares == dict((m, 1) for m in MEMBERS)
+        again = ok(run_module("karmada_interpreter", {}))
+        assert again["changed"] is False and [r for r in again["refreshed"] if r["namespace"] == namespace] == []
+    finally:
+        ok(run_module("karmada_interpreter", {}))
 
 
 def test_check_mode_creates_nothing(lab, namespace, run_module):

@@ -4,8 +4,11 @@ No server is contacted: the kubernetes client's own request serialization says w
 request would go, after the client has run its token refresh hook.
 """
 
+import json as _json
+
 import kubernetes
 import pytest
+from kubernetes.client.rest import ApiException
 
 from ansible_collections.multicluster.canary.plugins.module_utils import fleet
 
@@ -84,3 +87,147 @@ def test_member_contexts_default_to_the_member_name_and_never_to_the_environment
     assert client.configuration.host == "https://beijing.example:6443"
     with pytest.raises(fleet.FleetError, match="member k8s-master-shanghai: context 'k8s-master-shanghai' is not"):
         f._member_client("k8s-master-shanghai")
+
+
+# --- the transport: both ways the kubernetes client has been called ------------------------------------
+#
+# kubernetes >= 33 generates a two-step client (param_serialize, then call_api returning a response
+# whose status we check); older ones take the path and raise ApiException themselves. Endpoint._send
+# speaks both; these tests give each the same requests and expect the same results.
+
+class Raw(object):
+    """A urllib3 response as both clients hand it back (body not read yet)."""
+
+    def __init__(self, status=200, body=None, chunks=None):
+        self.status = status
+        self.reason = {200: "OK", 404: "Not Found", 409: "Conflict"}.get(status, "Error")
+        self.data = _json.dumps(body).encode() if body is not None else b""
+        self.headers = {"Content-Type": "application/json"}
+        self.chunks = chunks or []
+        self.released = False
+
+    def stream(self, amt=None, decode_content=True):
+        return iter(self.chunks)
+
+    def release_conn(self):
+        self.released = True
+
+    def getheaders(self):
+        return self.headers
+
+
+class PoolManager(object):
+    """Where the new client's requests end (urllib3's PoolManager): records them, answers from a script."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.sent = []
+
+    def request(self, method, url, body=None, fields=None, timeout=None, headers=None, preload_content=False, **kw):
+        self.sent.append({"method": method, "url": url, "body": body, "headers": dict(headers or {})})
+        return self.answers.pop(0)
+
+
+def new_client(answers):
+    cfg = kubernetes.client.Configuration()
+    cfg.host = KARMADA
+    api = kubernetes.client.ApiClient(cfg)
+    assert hasattr(api, "param_serialize")  # the venv's client is the two-step kind
+    api.rest_client.pool_manager = PoolManager(answers)
+    return api, api.rest_client.pool_manager.sent
+
+
+class OldApiClient(object):
+    """The call_api of kubernetes < 33: path and method, and ApiException raised on any error status."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.sent = []
+
+    def call_api(self, path, method, query_params=None, header_params=None, body=None, auth_settings=None,
+                 _return_http_data_only=None, _preload_content=True, _request_timeout=None):
+        url = KARMADA + path
+        if query_params:
+            url += "?" + "&".join("{0}={1}".format(k, v) for k, v in query_params)
+        # the old client serializes a dict or list body itself
+        serialized = body if body is None or isinstance(body, str) else _json.dumps(body)
+        self.sent.append({"method": method, "url": url, "body": serialized, "headers": dict(header_params or {})})
+        raw = self.answers.pop(0)
+        if not 200 <= raw.status <= 299:
+            error = ApiException(status=raw.status, reason=raw.reason)
+            error.body = raw.data.decode()
+            raise error
+        return raw
+
+
+def old_client(answers):
+    api = OldApiClient(answers)
+    return api, api.sent
+
+
+CLIENTS = pytest.mark.parametrize("client", [new_client, old_client], ids=["kubernetes>=33", "kubernetes<33"])
+ROLLOUT = fleet.kind("Rollout")
+STATUS_409 = {"kind": "Status", "message": "Operation cannot be fulfilled: the object has been modified", "code": 409}
+
+
+@CLIENTS
+def test_get_through_the_proxy_reads_the_member_and_a_missing_object_is_none(client):
+    api, sent = client([Raw(200, {"metadata": {"name": "app"}}), Raw(404, {"kind": "Status", "code": 404})])
+    member = fleet.Endpoint("beijing", api, dry_run_supported=False, prefix=fleet.CLUSTER_PROXY.format("beijing"))
+    assert member.get(ROLLOUT, "ns", "app") == {"metadata": {"name": "app"}}
+    assert member.get(ROLLOUT, "ns", "gone") is None
+    assert sent[0]["method"] == "GET" and sent[0]["url"] == (
+        KARMADA + "/apis/cluster.karmada.io/v1alpha1/clusters/beijing/proxy/apis/argoproj.io/v1alpha1"
+        "/namespaces/ns/rollouts/app")
+    assert sent[0]["headers"]["Accept"] == "application/json"
+
+
+@CLIENTS
+def test_an_error_keeps_its_status_and_the_servers_message(client):
+    api, sent = client([Raw(409, STATUS_409), Raw(404, {"kind": "Status", "message": "not found", "code": 404})])
+    control = fleet.Endpoint("karmada", api)
+    with pytest.raises(fleet.FleetError) as e:
+        control.patch(ROLLOUT, "ns", "app", {"spec": {"paused": True}})
+    assert e.value.status == 409
+    assert "the object has been modified" in str(e.value) and str(e.value).startswith("karmada: PATCH /apis/")
+    assert control.delete(ROLLOUT, "ns", "gone") is None  # deleting what is not there is no error
+
+
+@CLIENTS
+def test_patch_and_apply_send_json_with_their_content_types(client):
+    api, sent = client([Raw(200, {"ok": 1}), Raw(200, {"applied": 1})])
+    control = fleet.Endpoint("karmada", api)
+    control.patch(ROLLOUT, "ns", "app", {"status": {"abort": True}}, subresource="status")
+    obj = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "metadata": {"name": "app", "namespace": "ns"}}
+    assert control.apply(ROLLOUT, obj, dry_run=True) == {"applied": 1}
+    patch, apply = sent
+    assert patch["method"] == "PATCH" and patch["url"].endswith("/namespaces/ns/rollouts/app/status")
+    assert patch["headers"]["Content-Type"] == "application/merge-patch+json"
+    assert _json.loads(patch["body"]) == {"status": {"abort": True}}
+    assert apply["headers"]["Content-Type"] == "application/apply-patch+yaml"
+    assert "fieldManager=multicluster.canary" in apply["url"] and "force=true" in apply["url"]
+    assert "dryRun=All" in apply["url"] and _json.loads(apply["body"]) == obj
+
+
+@CLIENTS
+def test_a_watch_streams_events_split_across_chunks(client):
+    events = [{"type": "MODIFIED", "object": {"metadata": {"resourceVersion": "2"}}},
+              {"type": "BOOKMARK", "object": {"metadata": {"resourceVersion": "3"}}}]
+    text = "\n".join(_json.dumps(e) for e in events).encode()
+    raw = Raw(200, chunks=[text[:17], text[17:60], text[60:]])
+    api, sent = client([raw])
+    member = fleet.Endpoint("beijing", api, prefix=fleet.CLUSTER_PROXY.format("beijing"))
+    seen = list(member.watch(ROLLOUT, "ns", "app", "1", 5))
+    assert seen == [("MODIFIED", events[0]["object"]), ("BOOKMARK", events[1]["object"])]
+    assert raw.released
+    assert "watch=true" in sent[0]["url"] and "fieldSelector=metadata.name=app" in sent[0]["url"].replace("%3D", "=")
+    assert "resourceVersion=1" in sent[0]["url"] and "timeoutSeconds=5" in sent[0]["url"]
+
+
+@CLIENTS
+def test_a_refused_watch_is_a_fleet_error_with_its_status(client):
+    api, sent = client([Raw(403, {"kind": "Status", "message": "rollouts is forbidden", "code": 403})])
+    member = fleet.Endpoint("beijing", api)
+    with pytest.raises(fleet.FleetError) as e:
+        list(member.watch(ROLLOUT, "ns", "app", "1", 5))
+    assert e.value.status == 403 and "forbidden" in str(e.value)

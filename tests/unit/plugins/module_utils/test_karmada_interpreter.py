@@ -1,6 +1,7 @@
 """The Karmada interpreter customizations: structure in Python, behaviour in a real Lua 5.1.
 
-Karmada runs these scripts in gopher-lua (Lua 5.1). The Lua tests run each script in
+The scripts are the files in plugins/module_utils/lua, read with ki.read_scripts() as the
+action plugin reads them on the controller. Karmada runs them in gopher-lua (Lua 5.1). The Lua tests run each script in
 the ``lua5.1`` binary (``apt-get install lua5.1``) the way Karmada does: objects become
 Lua tables, the named function is called, the result is encoded back to JSON with
 Karmada's rules (an empty table is ``[]``; ``[]`` where the inputs had ``{}`` turns
@@ -20,6 +21,19 @@ import pytest
 import yaml
 
 from ansible_collections.multicluster.canary.plugins.module_utils import karmada_interpreter as ki
+from ansible_collections.multicluster.canary.plugins.module_utils.errors import InputError
+from ansible_collections.multicluster.canary.plugins.module_utils.route_options import normalize
+from ansible_collections.multicluster.canary.plugins.module_utils.route_plan import (
+    OWNED_ROUTES_ANNOTATION,
+    virtual_service,
+)
+
+SCRIPTS = ki.read_scripts()
+
+
+def build(kinds=None, istio_versions=ki.ISTIO_VERSIONS):
+    return ki.build_customizations(SCRIPTS, kinds, istio_versions)
+
 
 FIXTURES = Path(__file__).resolve().parents[3] / "unit" / "fixtures" / "karmada"
 LUA = os.environ.get("LUA51") or shutil.which("lua5.1") or shutil.which("lua51")
@@ -199,7 +213,7 @@ def run_lua(script, function, *args, nrets=1):
 
 
 def scripts(name_suffix):
-    for c in ki.build_customizations():
+    for c in build():
         if c["metadata"]["name"] == ki.NAME_PREFIX + name_suffix:
             return dict((k, v["luaScript"]) for k, v in c["spec"]["customizations"].items())
     raise KeyError(name_suffix)
@@ -209,18 +223,43 @@ def scripts(name_suffix):
 
 
 def test_default_builds_every_kind_for_every_istio_version():
-    names = [c["metadata"]["name"] for c in ki.build_customizations()]
+    names = [c["metadata"]["name"] for c in build()]
     assert names == [
         "multicluster-canary-rollout", "multicluster-canary-service",
         "multicluster-canary-virtualservice-v1", "multicluster-canary-destinationrule-v1",
         "multicluster-canary-virtualservice-v1beta1", "multicluster-canary-destinationrule-v1beta1",
         "multicluster-canary-virtualservice-v1alpha3", "multicluster-canary-destinationrule-v1alpha3",
     ]
-    assert names == ki.all_names()
+
+
+def test_every_script_is_its_file_as_karmada_runs_it():
+    """Loaded as data: no template formatting, no rewriting; only the dependency script of an Istio without v1
+    gets one line before it, binding the version."""
+    files = dict((name, (Path(ki.LUA_DIR) / name).read_text()) for name in ki.script_names())
+    assert sorted(files) == sorted(os.listdir(ki.LUA_DIR))
+    for ric in build():
+        kind = ric["metadata"]["name"][len(ki.NAME_PREFIX):].split("-")[0]
+        for operation, name in ki.SCRIPT_FILES[kind]:
+            assert ric["spec"]["customizations"][operation]["luaScript"] == files[name], (kind, operation)
+    old_istio, = build(["rollout"], istio_versions=["v1beta1", "v1alpha3"])
+    script = old_istio["spec"]["customizations"]["dependencyInterpretation"]["luaScript"]
+    assert script == 'local ISTIO_API_VERSION = "networking.istio.io/v1beta1"\n' + files["rollout_dependencies.lua"]
+
+
+def test_istio_versions_are_checked_before_they_reach_a_script():
+    with pytest.raises(InputError) as e:
+        build(["rollout"], istio_versions=['v1" os.exit() "'])
+    assert e.value.field == "istio_api_versions"
+
+
+def test_a_missing_script_names_the_action_plugin():
+    with pytest.raises(InputError) as e:
+        ki.build_customizations(None, ["service"])
+    assert e.value.field == "lua_scripts" and "action plugin" in str(e.value)
 
 
 def test_rollout_customization_shape():
-    ric, = ki.build_customizations(["rollout"])
+    ric, = build(["rollout"])
     assert ric["apiVersion"] == "config.karmada.io/v1alpha1"
     assert ric["kind"] == "ResourceInterpreterCustomization"
     assert ric["spec"]["target"] == {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout"}
@@ -235,18 +274,18 @@ def test_rollout_customization_shape():
 
 
 def test_istio_targets_follow_versions():
-    rics = ki.build_customizations(["virtualservice"], istio_versions=["v1beta1"])
+    rics = build(["virtualservice"], istio_versions=["v1beta1"])
     assert [r["spec"]["target"] for r in rics] == [{"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService"}]
 
 
 def test_unknown_kind():
-    with pytest.raises(ValueError) as e:
-        ki.build_customizations(["gateway"])
-    assert "gateway" in str(e.value)
+    with pytest.raises(InputError) as e:
+        build(["gateway"])
+    assert "gateway" in str(e.value) and e.value.field == "kinds"
 
 
 def test_conflicts_name_the_other_customization():
-    desired = ki.build_customizations(["rollout"])
+    desired = build(["rollout"])
     other = {"metadata": {"name": "declarative-configuration-rollout"},
              "spec": {"target": {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout"},
                       "customizations": {"healthInterpretation": {"luaScript": "x"}}}}
@@ -263,7 +302,7 @@ def test_conflicts_name_the_other_customization():
 
 @needs_lua
 def test_every_script_compiles_and_defines_its_function():
-    for ric in ki.build_customizations():
+    for ric in build():
         for rule, body in ric["spec"]["customizations"].items():
             fn = {"replicaResource": "GetReplicas", "replicaRevision": "ReviseReplica",
                   "statusReflection": "ReflectStatus", "statusAggregation": "AggregateStatus",
@@ -385,6 +424,14 @@ def test_dependencies_name_services_and_istio_objects():
         {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService", "namespace": ns, "name": "helloworld-vsvc"},
         {"apiVersion": "networking.istio.io/v1", "kind": "DestinationRule", "namespace": ns, "name": "helloworld-dr"},
     ]
+
+
+@needs_lua
+def test_dependencies_follow_the_first_istio_version():
+    ro = fixture("helloworld-rollout.yml")
+    ric, = build(["rollout"], istio_versions=["v1alpha3"])
+    refs, = run_lua(ric["spec"]["customizations"]["dependencyInterpretation"]["luaScript"], "GetDependencies", ro)
+    assert [r["apiVersion"] for r in refs if r["kind"] == "VirtualService"] == ["networking.istio.io/v1alpha3"]
 
 
 @needs_lua
@@ -616,16 +663,41 @@ def test_virtual_service_retention_drops_routes_we_removed_below_ours():
     assert [r["name"] for r in out["spec"]["http"]] == ["header-route-1", "primary"]
 
 
+def test_one_ownership_annotation_for_the_planner_and_the_retention():
+    """istio_canary_route writes OWNED_ROUTES_ANNOTATION; the VirtualService retention reads that same one."""
+    assert OWNED_ROUTES_ANNOTATION == "multicluster.canary/owned-routes"
+    script = SCRIPTS["virtualservice_retention.lua"]
+    assert 'local OWNED_ROUTES = "{0}"'.format(OWNED_ROUTES_ANNOTATION) in script
+    assert "managed-routes" not in script
+
+
 @needs_lua
-def test_virtual_service_retention_follows_the_managed_routes_annotation():
+def test_virtual_service_retention_drops_a_route_we_owned_even_at_the_top():
+    """A lane removed from istio_canary_route's options leaves the member; Argo's header route stays."""
+    spec = dict(name="helloworld-vsvc", namespace="helloworld-rollout", hosts=["helloworld.huanghuanhui.cloud"],
+                gateways=["helloworld-gateway"], stable={"host": "helloworld-svc-stable"},
+                canary={"host": "helloworld-svc-canary"}, managed_routes=["header-route-1"])
+    lane = {"name": "lane", "headers": {"x-lane": "canary"}}
+    before = virtual_service(normalize(dict(spec, lanes=[lane])))  # the template the member was synced from
+    member = copy.deepcopy(before)  # ... where Argo then put its header route at the top
+    member["spec"]["http"].insert(0, fixture("helloworld-vsvc-member.yml")["spec"]["http"][0])
+    assert [r["name"] for r in member["spec"]["http"]] == ["header-route-1", "lane", "primary"]
+    after = virtual_service(normalize(spec), before)  # the lane dropped from the options
+    assert after["metadata"]["annotations"][OWNED_ROUTES_ANNOTATION] == "primary"
+    out, = run_lua(SCRIPTS["virtualservice_retention.lua"], "Retain", after, member)
+    assert [r["name"] for r in out["spec"]["http"]] == ["header-route-1", "primary"]
+
+
+@needs_lua
+def test_virtual_service_retention_keeps_argo_routes_we_never_owned():
     desired = fixture("helloworld-vsvc.yml")
-    desired["metadata"]["annotations"] = {ki.MANAGED_ROUTES_ANNOTATION: "mirror-route"}
+    desired["metadata"]["annotations"] = {OWNED_ROUTES_ANNOTATION: "primary"}
     observed = fixture("helloworld-vsvc-member.yml")
+    observed["metadata"]["annotations"] = {OWNED_ROUTES_ANNOTATION: "primary"}
     observed["spec"]["http"].insert(0, {"name": "mirror-route", "mirror": {"host": "helloworld-svc-canary"},
                                         "route": [{"destination": {"host": "helloworld-svc-stable"}}]})
-    out, = run_lua(scripts("virtualservice-v1alpha3")["retention"], "Retain", desired, observed)
-    # header-route-1 is not declared, so it goes; mirror-route is kept
-    assert [r["name"] for r in out["spec"]["http"]] == ["mirror-route", "primary"]
+    out, = run_lua(SCRIPTS["virtualservice_retention.lua"], "Retain", desired, observed)
+    assert [r["name"] for r in out["spec"]["http"]] == ["mirror-route", "header-route-1", "primary"]
 
 
 @needs_lua

@@ -271,36 +271,6 @@ def test_cluster_override_policy_keeps_selector_namespace():
     assert op["spec"]["resourceSelectors"][0]["namespace"] == "web"
 
 
-# --- comparison ------------------------------------------------------------------
-
-
-def test_subset_ignores_webhook_additions():
-    desired = fixture("helloworld-stable-policy.yml")
-    live = yaml.safe_load(yaml.safe_dump(desired))
-    live["metadata"]["labels"] = {"propagationpolicy.karmada.io/permanent-id": "x"}
-    for sel in live["spec"]["resourceSelectors"]:
-        sel["namespace"] = "helloworld-rollout"
-    live["spec"]["conflictResolution"] = "Abort"
-    live["spec"]["placement"]["clusterTolerations"] = [{"key": "cluster.karmada.io/not-ready"}]
-    assert kp.is_subset(desired["spec"], live["spec"])
-    live["spec"]["placement"]["replicaScheduling"]["weightPreference"]["staticWeightList"][0]["weight"] = 2
-    assert not kp.is_subset(desired["spec"], live["spec"])
-
-
-def test_subset_lists_must_match_in_length_and_types():
-    assert not kp.is_subset({"a": [1, 2]}, {"a": [1, 2, 3]})
-    assert not kp.is_subset({"a": True}, {"a": 1})
-    assert kp.is_subset({"a": 1}, {"a": 1.0})
-
-
-def test_same_object_ignores_volatile_metadata():
-    a = {"metadata": {"name": "x", "resourceVersion": "1", "managedFields": [1]}, "spec": {"a": 1}}
-    b = {"metadata": {"name": "x", "resourceVersion": "2"}, "spec": {"a": 1}, "status": {"x": 1}}
-    assert kp.same_object(a, b)
-    b["spec"]["a"] = 2
-    assert not kp.same_object(a, b)
-
-
 def test_preferred_selectors_move_istio_selectors_to_the_preferred_version():
     sels = [{"apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService", "name": "vs"},
             {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout", "name": "r"},

@@ -215,3 +215,27 @@ def test_without_stop_on_bad_a_bad_member_is_waited_for():
     t.join()
     assert "shanghai" in waiter.seen_at and not waiter.stop.is_set()
     assert waiter.latest["shanghai"]["metadata"]["resourceVersion"] == "2"
+
+
+def test_wait_one_watches_a_single_endpoint_and_returns_what_it_saw():
+    """The control plane (a binding Karmada rebuilds, say): one object on one endpoint, seen when it changes."""
+    control = WatchedEndpoint("karmada", rollout(1, 1, True))
+    waiter = FleetWaiter(Fleet([]), ROLLOUT, "ns", "app", window=30)
+    ticks = []
+
+    def controller():
+        time.sleep(0.3)
+        control.change(rollout(2, 3, True))
+
+    t = threading.Thread(target=controller)
+    t.start()
+    started = time.monotonic()
+    seen = waiter.wait_one(control, paused_at(3), timeout=20, tick=lambda *a: ticks.append(a[0]))
+    t.join()
+    assert time.monotonic() - started < 1.5
+    assert seen["metadata"]["resourceVersion"] == "2"
+    assert control.gets == 1 and control.watches == 1 and ticks == ["karmada"]
+    # never settled: the last object seen, after the timeout
+    stuck = FleetWaiter(Fleet([]), ROLLOUT, "ns", "app", window=0.2)
+    assert stuck.wait_one(WatchedEndpoint("karmada", rollout(5, 1, True)), paused_at(3), timeout=0.5)[
+        "metadata"]["resourceVersion"] == "5"

@@ -14,6 +14,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.multicluster.canary.plugins.module_utils import runner
 from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError
 from ansible_collections.multicluster.canary.plugins.modules import istio_canary_route
 
@@ -30,6 +31,7 @@ class FakeEndpoint(object):
 
     def __init__(self, name):
         self.name = name
+        self.dry_run_supported = True
         self.objects = {}
         self.writes = []
         self.conflicts = 0  # how many applies to answer with 409 (and an Argo-like change)
@@ -52,10 +54,10 @@ class FakeEndpoint(object):
             current["spec"]["http"][-1]["route"][1]["weight"] = 30  # Argo moved the weights meanwhile
             current["spec"]["http"][-1]["route"][0]["weight"] = 70
             self.bump(current)
-            raise FleetError("{0}: PATCH: the object has been modified (409)".format(self.name))
+            raise FleetError("{0}: PATCH: the object has been modified".format(self.name), status=409)
         current = self.objects.get(key)
         if current and meta.get("resourceVersion") not in (None, current["metadata"]["resourceVersion"]):
-            raise FleetError("{0}: PATCH: the object has been modified (409)".format(self.name))
+            raise FleetError("{0}: PATCH: the object has been modified".format(self.name), status=409)
         new = copy.deepcopy(obj)
         new["metadata"].pop("resourceVersion", None)
         if current:
@@ -77,6 +79,8 @@ class FakeEndpoint(object):
         obj["metadata"]["resourceVersion"] = str(self.rv)
 
     def delete(self, k, namespace, name, dry_run=False):
+        if dry_run:
+            return self.objects.get((k.plural, namespace, name))
         self.writes.append(("delete", k.plural, name))
         return self.objects.pop((k.plural, namespace, name), None)
 
@@ -102,7 +106,7 @@ class FakeFleet(object):
 @pytest.fixture
 def fleet(monkeypatch):
     f = FakeFleet()
-    monkeypatch.setattr(istio_canary_route, "fleet_from_module", lambda module: f)
+    monkeypatch.setattr(runner, "fleet_for", lambda params: f)
     return f
 
 
@@ -225,10 +229,29 @@ def test_http_route_kind(fleet):
 
 def test_a_member_named_karmada_is_a_member(monkeypatch):
     f = FakeFleet(members=("karmada", "shanghai"))
-    monkeypatch.setattr(istio_canary_route, "fleet_from_module", lambda module: f)
+    monkeypatch.setattr(runner, "fleet_for", lambda params: f)
     result, failed = run(dict(SEED000, target="members", clusters=["karmada"]))
     assert not failed and result["changed"] is True
     assert f.members["karmada"].writes == [VS]  # the member, not the control plane
     assert f.control.writes == [] and f.members["shanghai"].writes == []
     result, failed = run(dict(SEED000, target="karmada"))
     assert not failed and f.control.writes == [VS] and f.members["karmada"].writes == [VS]
+
+
+def test_the_diff_shows_only_what_the_module_changes(fleet):
+    run(SEED000)
+    # what Karmada and other managers put on the template since: not ours, so never shown as removed
+    vs = fleet.control.objects[VS]
+    vs["metadata"]["labels"] = {"propagationpolicy.karmada.io/permanent-id": "x"}
+    vs["metadata"]["annotations"]["resourcetemplate.karmada.io/generation"] = "3"
+    result, failed = run(dict(SEED000, canary_weight=30), diff=True)
+    assert not failed and result["changed"] is True
+    entry, = result["diff"]
+    assert entry["before_header"] == "karmada: VirtualService helloworld-rollout/helloworld-vsvc"
+    for side in ("before", "after"):
+        assert "labels" not in entry[side]["metadata"]
+        assert list(entry[side]["metadata"]["annotations"]) == ["multicluster.canary/owned-routes"]
+    assert [d["weight"] for d in entry["before"]["spec"]["http"][0]["route"]] == [100, 0]
+    assert [d["weight"] for d in entry["after"]["spec"]["http"][0]["route"]] == [70, 30]
+    again, failed = run(dict(SEED000, canary_weight=30), diff=True)
+    assert again["changed"] is False and again["diff"] == []

@@ -13,18 +13,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.multicluster.canary.plugins.module_utils.istio_routes import (
+from ansible_collections.multicluster.canary.plugins.module_utils.route_eval import (
+    evaluate,
+    evaluate_http_route,
+    routing_summary,
+)
+from ansible_collections.multicluster.canary.plugins.module_utils.route_options import fqdn, normalize, validate
+from ansible_collections.multicluster.canary.plugins.module_utils.route_plan import (
     OWNED_ROUTES_ANNOTATION,
     check_weights,
     destination_rule,
-    evaluate,
-    evaluate_http_route,
-    fqdn,
     http_route,
-    normalize,
     plan,
-    routing_summary,
-    validate,
     virtual_service,
 )
 

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.multicluster.canary.plugins.modules.karmada_cluster_info import assess, served_versions
+from ansible_collections.multicluster.canary.plugins.module_utils.cluster_info import assess, served_versions
 
 # What a member with Argo Rollouts and Istio 1.24 CRDs answers on GET /apis (trimmed).
 DISCOVERY = {

@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+# Copyright: multicluster.canary contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""rollout_promote's run: read every member, check, patch as the Argo Rollouts CLI does, wait.
+
+Every member is read and checked before anything is written; a verb with nothing to do in a
+member sends nothing there. The patches go to each member's own Rollout (the controller in a
+member acts only on its own Rollout), never to the Karmada template.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError, kind
+from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import (
+    ABORTED,
+    DEGRADED,
+    describe,
+    fleet_summary,
+    gate,
+    patches,
+    reached_next_pause,
+    unified_patch,
+)
+from ansible_collections.multicluster.canary.plugins.module_utils.rollouts import FleetRollout, RolloutReadError
+from ansible_collections.multicluster.canary.plugins.module_utils.runner import listing, split
+
+VERBS = {
+    "promote": "promoted",
+    "promote_full": "fully promoted",
+    "abort": "aborted",
+    "retry": "retried",
+    "pause": "paused",
+    "resume": "resumed",
+}
+NOT_FOUND = 404
+
+
+def send(endpoint, name, namespace, patch_list, dry_run):
+    """Send one member's patches as the CLI does (status subresource first); returns what was sent."""
+    rollout_kind = kind("Rollout")
+    sent = []
+    for subresource, patch in patch_list:
+        try:
+            endpoint.patch(rollout_kind, namespace, name, patch, subresource=subresource, dry_run=dry_run)
+            sent.append({"subresource": subresource, "patch": patch})
+        except FleetError as e:
+            if subresource != "status" or e.status != NOT_FOUND:
+                raise
+            # no status subresource (Argo Rollouts < v0.10): one patch of the whole object
+            whole = unified_patch(patch_list)
+            endpoint.patch(rollout_kind, namespace, name, whole, dry_run=dry_run)
+            return [{"subresource": None, "patch": whole}]
+    return sent
+
+
+class Promotion(object):
+    """One rollout_promote run: its Rollout in the members, what was sent, what was seen."""
+
+    def __init__(self, run):
+        self.run = run
+        self.p = run.params
+        self.rollout = FleetRollout(run.fleet, self.p["name"], self.p["namespace"])
+
+    def read(self, names, context, with_images=True):
+        """{name: (rollout, summary)}, or fail naming unreachable members and missing Rollouts."""
+        try:
+            return self.rollout.read(names, with_images=with_images)
+        except RolloutReadError as e:
+            self.run.fail(context + str(e), failed_clusters=e.failed)
+
+    def summaries(self, names, context):
+        found = self.read(names, context)
+        return dict((n, found[n][1]) for n in names)
+
+    def write(self, plan, dry_run):
+        """plan: {member: patch list}. Returns ({member: sent}, {member: error})."""
+        p = self.p
+        return split(self.run.fleet.run(sorted(plan), lambda endpoint: send(
+            endpoint, p["name"], p["namespace"], plan[endpoint.name], dry_run)))
+
+    def status(self, names):
+        """Every member that answers; the others named instead of failing on them."""
+        found, failed = self.rollout.read_partial(names)
+        before = dict((n, found[n][1]) for n in names if n in found)
+        summary = fleet_summary(before, unreachable=failed)
+        self.run.update(rollouts=before, fleet=summary, unreachable_clusters=failed, message=summary["message"])
+
+    def wait(self, action, before, names):
+        """Wait until each changed member settles; returns (pending names, {degraded name: where})."""
+        def settled(name, summary):
+            if action == "abort":
+                return summary["phase"] == ABORTED
+            return reached_next_pause(before[name], summary)
+
+        try:
+            _latest, pending, bad = self.rollout.wait(
+                names, settled, self.p["wait_timeout"], fail_on_degraded=self.p["abort_on_degraded"],
+                is_bad=lambda s: s["phase"] == DEGRADED or (s["phase"] == ABORTED and action != "abort"))
+        except RolloutReadError as e:
+            self.run.fail("while waiting: " + str(e), failed_clusters=e.failed)
+        if self.rollout.nudged:
+            self.run.update(nudged=dict(self.rollout.nudged))
+        for warning in self.rollout.watch_warnings():
+            self.run.warn(warning)
+        return pending, bad
+
+    def abort_everywhere(self, names):
+        """Abort every member that is not aborted yet; returns (aborted names, {member: error})."""
+        now = self.read(names, "degraded, and cannot read to abort: ", with_images=False)
+        plan = dict((n, patches(now[n][0], "abort")) for n in names)
+        sent, errors = self.write(dict((n, v) for n, v in plan.items() if v), dry_run=False)
+        for n, v in sent.items():
+            self.run.result["patches"].setdefault(n, []).extend(v)
+        return sorted(sent), errors
+
+    def settle(self, action, verb, before, names, sent):
+        """After the writes: wait, abort on a degraded member if asked, read back, say how it ended."""
+        p = self.p
+        start = time.monotonic()
+        pending, bad = self.wait(action, before, sorted(sent))
+        aborted, errors = [], {}
+        if bad and p["abort_on_degraded"]:
+            aborted, errors = self.abort_everywhere(names)
+        after = self.summaries(names, "cannot read back after the wait: ")
+        self.run.update(rollouts=after, fleet=fleet_summary(after), waited=round(time.monotonic() - start, 1),
+                        settled_at=dict((n, round(v, 3)) for n, v in self.rollout.seen_at.items()))
+        if bad:
+            msg = "{0} in {1} cluster(s), then degraded: {2}".format(verb, len(sent), listing(bad))
+            if p["abort_on_degraded"]:
+                msg += "; aborted in {0}".format(", ".join(aborted) or "no cluster (all already aborted)")
+            if errors:
+                self.run.fail(msg + "; abort failed in {0}".format(listing(errors)), failed_clusters=errors)
+            self.run.fail(msg)
+        if pending:
+            self.run.fail("{0} in {1} cluster(s), but after {2}s not settled: {3}".format(
+                verb, len(sent), p["wait_timeout"], describe(dict((n, after[n]) for n in sorted(pending)))))
+        self.run.update(message="{0} in {1} cluster(s); {2}".format(verb, len(sent), self.run.result["fleet"]["message"]))
+
+
+def promote(run):
+    """rollout_promote: status, or one verb in every member (checked everywhere first), then an optional wait."""
+    action = run.params["action"]
+    promotion = Promotion(run)
+    names = promotion.rollout.clusters(run.params.get("clusters"))
+    run.update(clusters=names)
+    if action == "status":
+        return promotion.status(names)
+    found = promotion.read(names, "")
+    before = dict((n, found[n][1]) for n in names)
+    run.update(rollouts=before, fleet=fleet_summary(before))
+
+    ok, gate_message = gate(before, action)
+    if run.params["require_same_step"] and not ok:
+        run.fail(gate_message)
+    plan = dict((n, patches(found[n][0], action)) for n in names)
+    plan = dict((n, v) for n, v in plan.items() if v)
+    if not plan:
+        reason = gate_message if action == "promote" and gate_message.startswith("nothing") else \
+            "nothing to do: {0}".format(run.result["fleet"]["message"])
+        return run.update(message="{0} needs no change in any cluster; {1}".format(action, reason))
+
+    sent, errors = promotion.write(plan, dry_run=run.check_mode)
+    run.update(patches=sent)
+    run.changed(bool(sent))
+    if errors:
+        run.fail("{0} failed in {1}{2}".format(action, listing(errors), " (sent to {0})".format(
+            ", ".join(sorted(sent))) if sent else ""), failed_clusters=errors)
+    verb = VERBS[action]
+    if run.check_mode:
+        return run.update(message="would be {0} in {1} cluster(s): {2}".format(verb, len(sent), ", ".join(sorted(sent))))
+    if not run.params["wait"]:
+        after = promotion.summaries(names, "sent, but cannot read back: ")
+        run.update(rollouts=after, fleet=fleet_summary(after))
+        return run.update(message="{0} in {1} cluster(s); {2}".format(verb, len(sent), run.result["fleet"]["message"]))
+    promotion.settle(action, verb, before, names, sent)

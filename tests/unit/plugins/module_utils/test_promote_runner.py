@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright: multicluster.canary contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""rollout_promote's run against members in memory: every member read before any write, one way to fail."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.multicluster.canary.plugins.module_utils import promote_runner
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError
+from ansible_collections.multicluster.canary.plugins.module_utils.runner import Run, RunError
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rollouts"
+
+
+def paused_rollout():
+    return yaml.safe_load((FIXTURES / "paused_step1.yaml").read_text())
+
+
+class Member(object):
+    def __init__(self, name, rollout, status_subresource=True):
+        self.name = name
+        self.rollout = rollout
+        self.status_subresource = status_subresource
+        self.patches = []
+
+    def get(self, k, namespace, name, subresource=None):
+        if k.kind == "Rollout":
+            return copy.deepcopy(self.rollout)
+        return None
+
+    def patch(self, k, namespace, name, patch, subresource=None, dry_run=False, **kw):
+        if subresource == "status" and not self.status_subresource:
+            raise FleetError("{0}: PATCH .../status: the server could not find the requested resource".format(
+                self.name), status=404)
+        self.patches.append((subresource, patch, dry_run))
+
+
+class Fleet(object):
+    def __init__(self, members):
+        self.members = dict((m.name, m) for m in members)
+
+    def resolve(self, requested=None, field="clusters"):
+        return list(requested or sorted(self.members))
+
+    def placement(self, kind_name, namespace, name):
+        return sorted(self.members)
+
+    def member(self, name):
+        return self.members[name]
+
+    def run(self, names, fn):
+        out = {}
+        for name in names:
+            try:
+                out[name] = (True, fn(self.members[name]))
+            except FleetError as e:
+                out[name] = (False, str(e))
+        return out
+
+
+def promote(fleet, check_mode=False, **params):
+    options = dict(name="helloworld-stable", namespace="helloworld-rollout", action="promote", clusters=None,
+                   require_same_step=True, wait=False, wait_timeout=5, abort_on_degraded=False)
+    options.update(params)
+    run = Run(options, check_mode=check_mode, fleet=fleet, clusters=[], patches={})
+    try:
+        promote_runner.promote(run)
+    except RunError as e:
+        return run.outcome(msg=e.msg, failed=True, **e.fields)
+    return run.outcome()
+
+
+def test_promote_sends_the_clis_status_patch_to_each_member():
+    fleet = Fleet([Member("beijing", paused_rollout()), Member("shanghai", paused_rollout())])
+    result = promote(fleet)
+    assert not result.get("failed") and result["changed"] is True
+    for m in fleet.members.values():
+        assert m.patches == [("status", {"status": {"pauseConditions": None}}, False)]
+    assert result["message"].startswith("promoted in 2 cluster(s)")
+
+
+def test_a_member_without_the_rollout_stops_everything_before_a_write():
+    fleet = Fleet([Member("beijing", paused_rollout()), Member("shanghai", None)])
+    result = promote(fleet)
+    assert result["failed"] and "not found in: shanghai" in result["msg"]
+    assert result["failed_clusters"] == {"shanghai": "Rollout not found"}
+    assert fleet.members["beijing"].patches == [] and result["changed"] is False
+
+
+def test_members_at_different_steps_are_refused_unless_asked():
+    moved = paused_rollout()
+    moved["status"]["currentStepIndex"] = 3
+    fleet = Fleet([Member("beijing", paused_rollout()), Member("shanghai", moved)])
+    refused = promote(fleet)
+    assert refused["failed"] and refused["msg"].startswith("refusing to promote")
+    assert all(m.patches == [] for m in fleet.members.values())
+    assert not promote(fleet, require_same_step=False).get("failed")
+
+
+def test_without_a_status_subresource_the_whole_object_is_patched_on_the_404_status():
+    fleet = Fleet([Member("beijing", paused_rollout(), status_subresource=False)])
+    result = promote(fleet)
+    assert result["patches"] == {"beijing": [{"subresource": None, "patch": {"status": {"pauseConditions": None}}}]}
+
+
+def test_check_mode_sends_dry_runs_and_says_what_would_happen():
+    fleet = Fleet([Member("beijing", paused_rollout())])
+    result = promote(fleet, check_mode=True)
+    assert result["message"] == "would be promoted in 1 cluster(s): beijing"
+    assert fleet.members["beijing"].patches[0][2] is True  # dry run
+
+
+def test_a_member_that_refuses_the_patch_is_named_with_what_was_sent_elsewhere():
+    class Refusing(Member):
+        def patch(self, *a, **kw):
+            raise FleetError("shanghai: PATCH: forbidden", status=403)
+
+    fleet = Fleet([Member("beijing", paused_rollout()), Refusing("shanghai", paused_rollout())])
+    result = promote(fleet)
+    assert result["failed"] and result["changed"] is True
+    assert result["msg"] == "promote failed in shanghai: shanghai: PATCH: forbidden (sent to beijing)"
+    assert result["failed_clusters"] == {"shanghai": "shanghai: PATCH: forbidden"}
+
+
+@pytest.mark.parametrize("action", ["status"])
+def test_status_reports_the_members_that_answer_and_names_the_others(action):
+    class Down(Member):
+        def get(self, *a, **kw):
+            raise FleetError("shanghai: GET: connection refused")
+
+    fleet = Fleet([Member("beijing", paused_rollout()), Down("shanghai", None)])
+    result = promote(fleet, action=action)
+    assert not result.get("failed") and list(result["rollouts"]) == ["beijing"]
+    assert result["unreachable_clusters"] == {"shanghai": "shanghai: GET: connection refused"}
+    assert result["fleet"]["state"] == "degraded"
+    assert result["message"].startswith("shanghai could not be read (shanghai: GET: connection refused)")
