@@ -177,6 +177,17 @@ def test_status(awx, lab):
         assert m in job.stdout, job
 
 
+def test_rollback_refuses_the_image_being_released(awx, lab):
+    """Rolling "back" to the canary's own image would promote it fully everywhere: refused, nothing changes."""
+    ns = awx.namespace
+    before = {m: (ro["status"]["currentStepIndex"], ro["status"].get("abort")) for m, ro in members_rollouts(lab, ns).items()}
+    template = template_version(lab, ns)
+    failed_naming(awx.launch("rollback", app=APP, image=NEW), "image", "is the image being released")
+    assert {m: (ro["status"]["currentStepIndex"], ro["status"].get("abort"))
+            for m, ro in members_rollouts(lab, ns).items()} == before
+    assert template_version(lab, ns) == template
+
+
 def test_abort(awx, lab):
     ok(awx.launch("abort", app=APP))
     ns = awx.namespace
