@@ -140,6 +140,18 @@ def test_workflow_runs_wave_by_wave_with_an_approval_before_each_promotion(two_w
     assert workflow["extra_vars"] == {"app": app}
 
 
+def test_the_example_federation_gets_two_waves(tmp_path):
+    """inventories/example (seed 000's federation): Beijing first, then the other three, every app."""
+    proc = generate(ROOT / "inventories" / "example", tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for workflow in load_workflows(tmp_path / "workflows.yml"):
+        nodes = {n["identifier"]: n for n in workflow["simplified_workflow_nodes"]}
+        assert "wave-2-canary" in nodes and "wave-3-canary" not in nodes, sorted(nodes)
+        assert "(k8s-master-beijing)" in nodes["wave-1-pause-1-approval"]["approval_node"]["description"]
+        assert "k8s-master-guangzhou, k8s-master-shanghai, k8s-master-shenzhen" in \
+            nodes["wave-2-approval"]["approval_node"]["description"]
+
+
 def test_lab_workflows_have_one_wave():
     for workflow in load_workflows():
         app = workflow["extra_vars"]["app"]
