@@ -42,6 +42,10 @@ def load_job_templates():
     return yaml.safe_load((ROOT / "awx" / "job_templates.yml").read_text())["controller_templates"]
 
 
+def load_workflows(path=None):
+    return yaml.safe_load((path or ROOT / "awx" / "workflows.yml").read_text())["controller_workflows"]
+
+
 def survey_answers(template, **answers):
     """The extra vars AWX sends for a launch: each question's default, then the given answers.
 
@@ -69,8 +73,11 @@ def survey_answers(template, **answers):
     return extra
 
 
-def lab_inventory(lab_dir):
-    """The lab inventory as AWX would hold it: hosts, groups and their vars, no kubeconfig or context."""
+def lab_inventory(lab_dir, hostvars=None):
+    """The lab inventory as AWX would hold it: hosts, groups and their vars, no kubeconfig or context.
+
+    ``hostvars``: host variables by member (for example ``multicluster_canary_wave``).
+    """
     inv_dir = ROOT / "inventories" / "lab"
     hosts = yaml.safe_load((inv_dir / "hosts.yml").read_text())["all"]["children"]
     all_vars = yaml.safe_load((inv_dir / "group_vars" / "all.yml").read_text())
@@ -89,8 +96,26 @@ def lab_inventory(lab_dir):
         }
     inventory = {"all": {"children": sorted(groups) + ["ungrouped"], "vars": all_vars}}
     inventory.update(groups)
-    inventory["_meta"] = {"hostvars": {h: {} for g in groups.values() for h in g["hosts"]}}
+    members = [h for g in groups.values() for h in g["hosts"]]
+    inventory["_meta"] = {"hostvars": {h: dict((hostvars or {}).get(h) or {}) for h in members}}
     return inventory
+
+
+def ansible_env(**extra):
+    """The developer's environment without its Ansible settings, with the venv's binaries first."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "CONTROLLER_", "TOWER_"))}
+    env.update(ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PATH=str(VENV_BIN) + os.pathsep + env.get("PATH", ""))
+    env.update(extra)
+    return env
+
+
+def generate(inventory, out_dir, *extra_args):
+    """ansible-playbook -i INVENTORY awx/generate.yml, writing into out_dir; returns the finished process."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run([str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), str(ROOT / "awx" / "generate.yml"),
+                           "-e", json.dumps({"awx_generate_dir": str(out_dir)})] + list(extra_args),
+                          cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300, check=False)
+    return proc
 
 
 def project_files():
@@ -173,11 +198,20 @@ def inject_kubeconfig(kubeconfig_text, context, env, env_dir):
     env["K8S_AUTH_CONTEXT"] = context
 
 
+def job_artifacts(runner):
+    """What AWX keeps as a job's artifacts: the set_stats data (per_host false) of its stats event."""
+    for event in runner.events:
+        if event.get("event") == "playbook_on_stats":
+            return dict((event.get("event_data") or {}).get("artifact_data") or {})
+    return {}
+
+
 class Job:
     def __init__(self, runner, pdd, template, extravars):
         self.status = runner.status
         self.rc = runner.rc
         self.stdout = runner.stdout.read() if runner.stdout else ""
+        self.artifacts = job_artifacts(runner)
         self.pdd = pdd
         self.template = template
         self.extravars = extravars
@@ -191,7 +225,7 @@ class Job:
 class Awx:
     """Launches the job templates of awx/job_templates.yml with ansible-runner, AWX style."""
 
-    def __init__(self, project, base, lab_dir, credential, namespace):
+    def __init__(self, project, base, lab_dir, credential, namespace, hostvars=None):
         self.project = project
         self.base = base
         self.lab_dir = lab_dir
@@ -199,19 +233,26 @@ class Awx:
         self.namespace = namespace
         self.templates = {t["name"]: t for t in load_job_templates()}
         self.launched = []
-        self.inventory = lab_inventory(lab_dir)
+        self.inventory = lab_inventory(lab_dir, hostvars)
 
     def template(self, short):
         return self.templates["multicluster-canary " + short]
 
     def launch(self, short, credential=None, **answers):
+        """Launch a job template with its survey's answers (defaults, then the given answers)."""
+        template = self.template(short)
+        return self.run(template, survey_answers(template, **answers), credential=credential)
+
+    def run(self, template, extravars, credential=None):
+        """Run a job of ``template`` with these extra vars (what AWX computed for the launch)."""
         import ansible_runner  # pylint: disable=import-outside-toplevel
 
-        template = self.template(short)
-        extravars = survey_answers(template, **answers)
-        # The job template's own extra vars: this test's namespace; AWX adds its awx_* variables.
-        extravars.update(multicluster_canary_namespace=self.namespace, awx_job_id=len(self.launched) + 1,
-                         awx_job_template_name=template["name"], tower_job_id=len(self.launched) + 1)
+        short = template["name"].split(" ", 1)[-1]
+        # The job template's own extra vars (the lowest precedence): this test's namespace;
+        # AWX adds its awx_* variables.
+        extravars = dict({"multicluster_canary_namespace": self.namespace}, **extravars)
+        extravars.update(awx_job_id=len(self.launched) + 1, awx_job_template_name=template["name"],
+                         tower_job_id=len(self.launched) + 1)
         pdd = self.base / "job-{0:02d}-{1}".format(len(self.launched) + 1, short)
         shutil.copytree(self.project.project, pdd / "project", symlinks=True)
         shutil.copytree(self.project.collections, pdd / "requirements_collections", symlinks=True)
@@ -251,13 +292,84 @@ class Awx:
         return job
 
 
+def survey_variables(template):
+    spec = (template.get("survey_spec") or {}).get("spec", []) if template.get("survey_enabled") else []
+    return [q["variable"] for q in spec]
+
+
+def node_extra_vars(template, extra_data, artifacts, workflow_vars):
+    """The extra vars AWX gives the job of a workflow node (WorkflowJobNode.get_job_kwargs, then the launch).
+
+    Lowest to highest: the job template's survey defaults; the node's extra_data, only the variables
+    its survey asks (or all with ask_variables_on_launch); the artifacts (set_stats) of the nodes
+    before it; the workflow job's extra vars (the workflow template's, then its survey answers).
+    """
+    spec = (template.get("survey_spec") or {}).get("spec", []) if template.get("survey_enabled") else []
+    extra = {q["variable"]: q["default"] for q in spec if "default" in q}
+    asked = survey_variables(template)
+    extra.update({k: v for k, v in (extra_data or {}).items()
+                  if template.get("ask_variables_on_launch") or k in asked})
+    extra.update({k: v for k, v in artifacts.items() if k != "_ansible_no_log"})
+    extra.update(workflow_vars)
+    return extra
+
+
+class WorkflowJob:
+    """One launch of a workflow of awx/workflows.yml, node by node, the way AWX's workflow manager runs it.
+
+    A job template node runs its job (``Awx.run``) with the vars AWX gives it (``node_extra_vars``); an
+    approval node is approved or denied by the test (denied, like timed out, is its failure). The
+    artifacts a node's job sets (set_stats) are carried to the nodes it leads to, with those it was given.
+    """
+
+    def __init__(self, awx, workflow, **answers):
+        self.awx = awx
+        self.workflow = workflow
+        self.nodes = {n["identifier"]: n for n in workflow["simplified_workflow_nodes"]}
+        self.vars = dict(workflow.get("extra_vars") or {})
+        self.vars.update(survey_answers(workflow, **answers))
+        children = set(c for n in self.nodes.values() for kind in ("success_nodes", "failure_nodes", "always_nodes")
+                       for c in n.get(kind) or [])
+        roots = [i for i in self.nodes if i not in children]
+        assert len(roots) == 1, "{0}: one start node expected, not {1}".format(workflow["name"], roots)
+        self.pending = roots
+        self.carried = {}
+        self.ran = []  # (identifier, status, job or None)
+
+    @property
+    def next(self):
+        return self.pending[0] if self.pending else None
+
+    def run_next(self, approve=True):
+        identifier = self.pending.pop(0)
+        node = self.nodes[identifier]
+        given = self.carried.get(identifier, {})
+        if "approval_node" in node:
+            job, own = None, {}
+            status = "successful" if approve else "failed"
+        else:
+            template = self.awx.templates[node["unified_job_template"]]
+            job = self.awx.run(template, node_extra_vars(template, node.get("extra_data"), given, self.vars))
+            status, own = job.status, job.artifacts
+        passed = dict(given, **own)
+        following = list(node.get("success_nodes" if status == "successful" else "failure_nodes") or [])
+        following += node.get("always_nodes") or []
+        for child in following:
+            self.carried.setdefault(child, {}).update(passed)
+            if child not in self.pending:
+                self.pending.append(child)
+        self.ran.append((identifier, status, job))
+        return identifier, status, job
+
+
 @pytest.fixture(scope="session")
 def awx_project(tmp_path_factory):
     return AwxProject(tmp_path_factory.mktemp("awx-project"))
 
 
 @pytest.fixture(scope="module")
-def awx(lab, awx_project, tmp_path_factory):  # noqa: F811  pylint: disable=redefined-outer-name
+def awx(lab, awx_project, tmp_path_factory, request):  # noqa: F811  pylint: disable=redefined-outer-name
+    """An AWX for the test module, in a namespace of its own; the module's AWX_HOSTVARS(lab) gives host vars."""
     lab_dir = Path(lab.kubeconfig).resolve().parent
     bearer = bearer_token_credential(lab_dir)
     if bearer:
@@ -265,6 +377,7 @@ def awx(lab, awx_project, tmp_path_factory):  # noqa: F811  pylint: disable=rede
     else:
         credential = ("kubeconfig", (Path(lab.kubeconfig).read_text(), lab.karmada))
     namespace = "t-awx-" + uuid.uuid4().hex[:6]
-    client = Awx(awx_project, tmp_path_factory.mktemp("awx-jobs"), lab_dir, credential, namespace)
+    client = Awx(awx_project, tmp_path_factory.mktemp("awx-jobs"), lab_dir, credential, namespace,
+                 hostvars=getattr(request.module, "AWX_HOSTVARS", lambda lab: None)(lab))
     yield client
     lab.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
