@@ -2,7 +2,11 @@
 
 Cluster 0 is Karmada's control plane, clusters 1..N the members. Each cluster
 gets a block of 100 ports from BASE_PORT so nothing collides with the
-upstream defaults (8080, 10257, 10259, ...) or with another cluster.
+upstream defaults (8080, 10257, 10259, ...) or with another cluster. The
+default base, 20000, keeps every port below the kernel's ephemeral range
+(net.ipv4.ip_local_port_range, 32768-60999 by default): a port in that range
+can be taken as the source port of any outgoing connection, which made a
+component fail to bind now and then.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-BASE_PORT = int(os.environ.get("MCC_LAB_BASE_PORT", "36000"))
+BASE_PORT = int(os.environ.get("MCC_LAB_BASE_PORT", "20000"))
 ETCD_CLIENT = BASE_PORT + 79
 ETCD_PEER = BASE_PORT + 80
 KARMADA = "karmada"
