@@ -124,9 +124,8 @@ def _argo_evidence(argo, reconciled=()):
     unknowns = [v for v in (deployment, lease) if is_unknown(v)]
     if len(unknowns) == 2:
         return None, unknowns[0]
-    return False, ("no Deployment argo-rollouts with an available replica, no leader Lease "
-                   "argo-rollouts-controller-lock being renewed in {0}, and no Rollout here reconciled by "
-                   "one".format(namespace))
+    return False, ("no available Deployment argo-rollouts and no renewed Lease argo-rollouts-controller-lock in "
+                   "{0}, no Rollout here reconciled by one".format(namespace))
 
 
 def _injection(labels):
@@ -211,11 +210,10 @@ def check_member(world, manifests, observed, member):
                                        "whether the Argo Rollouts controller runs", rollouts[0].source))
         elif not ok:
             out.append(finding(WARNING, CHECK, member, rollouts[0].label, "",
-                               "found no running Argo Rollouts controller in {0}: {1}; without one the Rollout "
-                               "never starts".format(member, how),
-                               "install Argo Rollouts in {0} (namespace {1}), or pass argo_rollouts_namespace "
-                               "where it runs".format(member, (state.get("argo") or {}).get(
-                                   "namespace", "argo-rollouts")), rollouts[0].source))
+                               "no sign of a running Argo Rollouts controller ({0}): without one the Rollout "
+                               "never starts".format(how),
+                               "install Argo Rollouts in {0}, or set argo_rollouts_namespace to where it "
+                               "runs".format(member), rollouts[0].source))
     workloads = [m for m in placed if (m.group, m.kind) in WORKLOADS]
     for ns in sorted(set(m.namespace for m in workloads)):
         pods = [m for m in workloads if m.namespace == ns]

@@ -32,6 +32,7 @@ from ansible_collections.multicluster.canary.plugins.module_utils.preflight_mode
     describe,
     finding,
     is_unknown,
+    okey,
 )
 
 CHECK = "references"
@@ -130,8 +131,9 @@ class Checker(object):
         else:
             template = self.world.template(group, kind, namespace, name)
             if isinstance(template, dict) and not is_unknown(template):
-                there = ("{0} {1} is in Karmada, but no PropagationPolicy places it on {2}".format(
-                    kind, describe("", namespace, name), self.cluster))
+                written = self.world.manifest(okey(group, kind, namespace, name)) is not None
+                there = ("{0} {1} {2} Karmada, but no PropagationPolicy places it on {3}".format(
+                    kind, describe("", namespace, name), "goes to" if written else "is in", self.cluster))
             else:
                 there = "there is no {0} {1} in namespace {2} of {3}, and the manifests do not write one".format(
                     kind, name, namespace, self.cluster)
@@ -240,8 +242,8 @@ def check_gateway(c):
             c.add(ERROR, field, "TLS secret {0} (HTTPS for {1}): there is no Secret {0} in {2}{3}, where the "
                   "ingress gateway reads it: HTTPS to those hosts fails{4}".format(
                       credential, hosts, gateway_ns, "" if c.cluster == KARMADA else " of " + c.cluster,
-                      " (Secrets there: {0})".format(", ".join(sorted(by_name))) if by_name and len(by_name) <= 5
-                      else ""),
+                      " (Secrets there: {0})".format(", ".join(sorted(by_name)))
+                      if by_name and len(by_name) <= 5 and not similar else ""),
                   "create the TLS Secret {0} in {1} of every member the Gateway reaches (bootstrap.yml writes "
                   "multicluster_canary_tls_secrets there), or name the Secret that exists{2}".format(
                       credential, gateway_ns, "; did you mean {0}?".format(" or ".join(similar)) if similar else ""))

@@ -96,8 +96,9 @@ def test_a_fine_frontend_has_no_error(lab, app_namespace, run_module):
 
 
 def test_a_missing_secret_and_a_missing_service_are_found_in_every_member(lab, app_namespace, run_module):
-    ns, _secret = app_namespace
-    result = run_module("preflight", {"manifests": frontend(ns, "web-tls-typo", stable="web-stabel")})
+    ns, secret = app_namespace
+    typo = secret[:-len("tls")] + "tsl"
+    result = run_module("preflight", {"manifests": frontend(ns, typo, stable="web-stabel")})
     assert result.get("failed"), result
     errors = [f for f in result["findings"] if f["severity"] == "error"]
     assert result["msg"].startswith("preflight: {0} error(s)".format(len(errors))), result["msg"]
@@ -109,11 +110,11 @@ def test_a_missing_secret_and_a_missing_service_are_found_in_every_member(lab, a
     assert sorted(by_field[("VirtualService/{0}/web".format(ns), "spec.http[0].route[0].destination.host")]) == \
         sorted(lab.members)
     gateway = [f for f in errors if f["object"].startswith("Gateway/")][0]
-    assert "there is no Secret web-tls-typo in istio-system of " in gateway["message"]
-    assert "did you mean {0}-tls?".format(ns) in gateway["fix"]
+    assert "there is no Secret {0} in istio-system of ".format(typo) in gateway["message"]
+    assert "did you mean {0}?".format(secret) in gateway["fix"]
     service = [f for f in errors if f["object"].startswith("VirtualService/")][0]
     assert "there is no Service web-stabel in namespace {0}".format(ns) in service["message"]
-    assert "did you mean web-stable?" in service["fix"]
+    assert "did you mean web-stable" in service["fix"]
     # it wrote nothing: the namespace is as empty in Karmada and in every member as it was
     for context in [lab.karmada] + lab.members:
         left = json.loads(lab.kubectl("get", "services,rollouts.argoproj.io,virtualservices.networking.istio.io,"

@@ -19,6 +19,8 @@ pytestmark = pytest.mark.lab
 
 def write_dir(path, objs):
     """One file per object as the user writes them, the Services together in one multi-document file."""
+    path = path / "manifests"  # tmp_path also holds the run_module fixture's files
+    path.mkdir()
     services = [o for o in objs if o["kind"] == "Service"]
     (path / "web-svc.yml").write_text(yaml.safe_dump_all(services, sort_keys=False))
     for o in objs:
@@ -29,12 +31,13 @@ def write_dir(path, objs):
 
 def test_check_prints_the_findings_per_member_and_fails(lab, app_namespace, tmp_path):  # noqa: F811
     ns, secret = app_namespace
-    broken = write_dir(tmp_path, frontend(ns, secret + "-typo", stable="web-stabel"))
+    typo = secret[:-len("tls")] + "tsl"
+    broken = write_dir(tmp_path, frontend(ns, typo, stable="web-stabel"))
     proc = failed(playbook("check.yml", manifests=str(broken)))
     out = proc.stdout
     for member in lab.members:
         assert "in {0} (".format(member) in out, out[-6000:]
-        assert "there is no Secret {0}-typo in istio-system of {1}".format(secret, member) in out, out[-6000:]
+        assert "there is no Secret {0} in istio-system of {1}".format(typo, member) in out, out[-6000:]
         assert "there is no Service web-stabel in namespace {0} of {1}".format(ns, member) in out, out[-6000:]
     assert "spec.servers[0].tls.credentialName" in out and "spec.http[0].route[0].destination.host" in out
     assert "[web-gateway.yml#1]" in out and "[web-virtualservice.yml#1]" in out

@@ -87,9 +87,11 @@ def test_no_argo_controller_is_a_warning_and_any_sign_of_one_is_enough():
     fed = federation()
     for m in MEMBERS:
         fed.member[m].objects = [o for o in fed.member[m].objects if o["kind"] != "Deployment"]
-    warned = found(fed.check(fixed(seed000())), "warning", "readiness", contains="no running Argo Rollouts controller")
+    warned = found(fed.check(fixed(seed000())), "warning", "readiness",
+                   contains="no sign of a running Argo Rollouts controller")
     assert sorted(f["cluster"] for f in warned) == sorted(MEMBERS)
-    assert "no Deployment argo-rollouts with an available replica, no leader Lease" in warned[0]["message"]
+    assert "no available Deployment argo-rollouts and no renewed Lease argo-rollouts-controller-lock in " \
+        "argo-rollouts, no Rollout here reconciled by one" in warned[0]["message"]
     # a Deployment with no available replica
     fed.in_members(argo_deployment(available=0), only=MEMBERS[:1])
     warned = found(fed.check(fixed(seed000())), "warning", "readiness", cluster=MEMBERS[0])
