@@ -44,13 +44,14 @@ SANITY_ARGS ?=
 ANSIBLE_TEST_CACHE_DIR := $(HOME)/.ansible/test/cache
 
 .PHONY: help venv collection-link unit sanity lint integration test \
-	lab-up lab-down lab-down-check lab-status demo playbook-test awx-test changelog clean distclean molecule
+	lab-up lab-down lab-down-check lab-status demo playbook-test awx-test changelog clean distclean molecule bench
 
 help:
 	@echo "make demo         bring up the local federation and run playbooks/demo.yml"
 	@echo "make test         unit, sanity, lint, lab-up, integration, playbook-test, lab-down"
 	@echo "make unit | sanity | lint | integration | changelog"
 	@echo "make lab-up | lab-down | lab-status"
+	@echo "make bench        with the lab up: stage costs against baselines of the same run (bench/README.md)"
 	@echo "make venv | collection-link | clean | distclean"
 	@echo "options: PYTEST_ARGS=..., SANITY_ARGS='--test validate-modules', LINT_ARGS=..."
 
@@ -183,6 +184,16 @@ demo: $(VENV_STAMP) $(COLLECTION_LINK)
 	.lab/bin/kubectl --kubeconfig .lab/kubeconfig --context karmada-apiserver \
 		delete namespace $(DEMO_NAMESPACE) --ignore-not-found --wait --timeout=180s
 	$(VENV_DIR)/bin/ansible-playbook -i $(INVENTORY) playbooks/demo.yml
+
+# --- benchmarks (never part of make test) ----------------------------------
+
+# Ratios against baselines measured in the same run, with the lab up (bench/README.md), e.g.
+# BENCH_ARGS='--members 8 --lab-up fresh --rounds 6'. Request counts and wait latency need the lab's
+# API servers to keep an audit log: MCC_LAB_AUDIT_POLICY=$$PWD/bench/audit-policy.yaml make lab-up
+# (--lab-up does it).
+BENCH_ARGS ?=
+bench: $(VENV_STAMP) $(COLLECTION_LINK)
+	$(PY) bench/fleet_bench.py $(BENCH_ARGS)
 
 # --- housekeeping ----------------------------------------------------------
 

@@ -7,6 +7,8 @@ member must land in that member, never in Karmada's own resource template:
 
 - a Rollout of 4 replicas in Karmada divided 1:1:1:1 reads as 1 desired replica in each member;
 - promote and abort change each member's Rollout, and leave Karmada's template alone;
+- the same holds when the token comes from an exec credential plugin (what cloud logins and
+  OIDC helpers give): the plugin runs, and the promote it authenticates lands in the members;
 - an identity without ``clusters/proxy`` is refused, and the error names each cluster.
 """
 
@@ -14,6 +16,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -71,7 +74,37 @@ def divided_canary(lab, namespace, run_module, interpreter):  # noqa: F811  # py
     return namespace
 
 
-def test_token_identity_reads_and_writes_each_member(lab, run_module, divided_canary):
+def exec_plugin_kubeconfig(lab, tmp_path):
+    """The automation identity's kubeconfig with its token given by an exec credential plugin.
+
+    The plugin prints the token as a client.authentication.k8s.io ExecCredential and appends a line
+    to a log each time it runs, so the test can tell it was used. Returns (kubeconfig path, log path).
+    """
+    with open(lab.kubeconfig_for("automation")) as f:
+        config = yaml.safe_load(f)
+    user = config["users"][0]
+    token_file = tmp_path / "token"
+    token_file.write_text(user["user"]["token"])
+    token_file.chmod(0o600)
+    log = tmp_path / "exec-plugin.log"
+    plugin = tmp_path / "credential-plugin"
+    plugin.write_text("\n".join([
+        "#!" + sys.executable,
+        "import json",
+        "open({0!r}, 'a').write('ran\\n')".format(str(log)),
+        "print(json.dumps({{'apiVersion': 'client.authentication.k8s.io/v1', 'kind': 'ExecCredential',"
+        " 'status': {{'token': open({0!r}).read().strip()}}}}))".format(str(token_file)),
+        ""]))
+    plugin.chmod(0o700)
+    user["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin),
+                             "interactiveMode": "Never"}}
+    path = tmp_path / "kubeconfig-exec"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+    return str(path), log
+
+
+def test_token_identity_reads_and_writes_each_member(lab, run_module, divided_canary, tmp_path):
     ns = divided_canary
     base = {"name": NAME, "namespace": ns}
     assert karmada_rollout(lab, ns)["spec"]["replicas"] == 4
@@ -90,10 +123,13 @@ def test_token_identity_reads_and_writes_each_member(lab, run_module, divided_ca
         assert s["current_image"] == "helloworld:canary"
     assert r["fleet"]["state"] == "aligned" and r["fleet"]["step"] == 1, r["fleet"]
 
-    # promote: every member moves to its next pause; Karmada's template is not written
+    # promote, authenticated by an exec credential plugin: every member moves to its next pause;
+    # Karmada's template is not written
+    kubeconfig, plugin_log = exec_plugin_kubeconfig(lab, tmp_path)
     before = template_view(karmada_rollout(lab, ns))
-    r = run_module("rollout_promote", dict(base, action="promote"))
+    r = run_module("rollout_promote", dict(base, action="promote", kubeconfig=kubeconfig))
     assert_ok(r, True)
+    assert plugin_log.exists() and plugin_log.read_text().count("ran"), "the exec credential plugin never ran"
     assert sorted(r["patches"]) == sorted(lab.members)
     wait_all(lab, ns, paused_at(3), "paused at step 3 after promote")
     for m in lab.members:

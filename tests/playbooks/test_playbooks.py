@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.lab
 
@@ -229,7 +230,32 @@ def check_status_reads_live_routes(lab, ns):
         subprocess.run(lab_cli + ["start", component], cwd=str(ROOT), check=True, capture_output=True, timeout=300)
 
 
-def test_backend_lane_then_rollback(lab, release_namespace):
+def member_context_inventory(lab, tmp_path):
+    """The lab inventory with members reached through kubeconfig contexts of their own: a kubeconfig whose
+    member contexts are renamed (ctx-NAME), and each member's host vars naming its context."""
+    with open(lab.kubeconfig) as f:
+        config = yaml.safe_load(f)
+    for context in config["contexts"]:
+        if context["name"] in lab.members:
+            context["name"] = "ctx-" + context["name"]
+    kubeconfig = tmp_path / "members-kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(config))
+    kubeconfig.chmod(0o600)
+    inventory = tmp_path / "inventory-member-contexts"
+    shutil.copytree(ROOT / "inventories" / "lab", inventory)
+    group_vars = (ROOT / "inventories" / "lab" / "group_vars" / "all.yml").read_text().replace(
+        "{{ inventory_dir }}/../../.lab", str(ROOT / ".lab")).replace(
+        "multicluster_canary_member_access: karmada_proxy",
+        "multicluster_canary_member_access: kubeconfig\nmulticluster_canary_member_kubeconfig: " + str(kubeconfig))
+    assert "multicluster_canary_member_access: kubeconfig" in group_vars
+    (inventory / "group_vars" / "all.yml").write_text(group_vars)
+    for member in lab.members:
+        (inventory / "host_vars" / (member + ".yml")).write_text(
+            "multicluster_canary_member_context: ctx-{0}\n".format(member))
+    return inventory
+
+
+def test_backend_lane_then_rollback(lab, release_namespace, tmp_path):
     """A backend's canary takes lane traffic (header or canary caller) and 20% of the rest; rollback undoes it."""
     ns, app = release_namespace, "ruoyi-system"
     old, new = "ruoyi/ruoyi-system:1.0.0", "ruoyi/ruoyi-system:1.1.0"
@@ -261,8 +287,11 @@ def test_backend_lane_then_rollback(lab, release_namespace):
             "VirtualService {0}: stable 80% / canary 20%; X-canary: test-user -> canary 100%; "
             "callers lane=canary -> canary 100%").format(app), member
 
-    # abort twice: the second changes nothing
-    ok(playbook("abort.yml", app=app, multicluster_canary_namespace=ns))
+    # abort twice: the second changes nothing. The first reaches each member through its own kubeconfig
+    # context, named in the member's host vars (member_access: kubeconfig), as a user without the
+    # Karmada cluster proxy runs it.
+    ok(playbook("abort.yml", inventory=member_context_inventory(lab, tmp_path), app=app,
+                multicluster_canary_namespace=ns))
     aborted = where(lab, app, ns)
     assert all(state[4] and state[0] == new for state in aborted.values()), aborted
     assert changed(ok(playbook("abort.yml", app=app, multicluster_canary_namespace=ns))) == 0

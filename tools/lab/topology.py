@@ -46,6 +46,16 @@ def apiserver_url(index: int) -> str:
     return "https://127.0.0.1:{0}".format(port(index, 43))
 
 
+def _audit(lab, cluster: str) -> list:
+    """Audit log flags when MCC_LAB_AUDIT_POLICY names a policy file (bench/ counts API requests
+    with it); the log is <state>/<cluster>/audit.log. Off by default."""
+    policy = os.environ.get("MCC_LAB_AUDIT_POLICY")
+    if not policy:
+        return []
+    return ["--audit-policy-file=" + str(Path(policy).resolve()),
+            "--audit-log-path=" + str(lab.state / cluster / "audit.log"), "--audit-log-maxbackup=2"]
+
+
 def _apiserver(lab, index: int, cluster: str, extra=()) -> Component:
     p = lab.pki
     argv = [
@@ -66,6 +76,7 @@ def _apiserver(lab, index: int, cluster: str, extra=()) -> Component:
         "--profiling=false",
         "--endpoint-reconciler-type=none",
         "--cert-dir=" + str(lab.state / cluster / "apiserver-certs"),
+        *_audit(lab, cluster),
         *extra,
     ]
     return Component(cluster, "kube-apiserver", argv, health=apiserver_url(index) + "/readyz")
