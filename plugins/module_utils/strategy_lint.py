@@ -12,7 +12,9 @@ and returns findings ``{severity, field, message, fix}``:
 * warning: Argo accepts it but does something else than the steps suggest - a managed route while
   the canary has no pod (Argo removes every managed route then, and does not put it back), canary
   scaling with no ``setWeight`` (plain traffic stays at 0%), a weight that goes down, ``setWeight``
-  without traffic routing (only approximated by replica counts).
+  without traffic routing (only approximated by replica counts), a timed ``pause`` after the last
+  ``setWeight`` with ``dynamicStableScale`` off (the release then ends by itself, the stable
+  ReplicaSet at full size until then, and nobody gates the step to 100%).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -44,6 +46,28 @@ def _scale(step, current):
     if step.get("weight") is not None:
         return ("weight", int(step["weight"]))
     return current
+
+
+def _timed_end(canary, steps):
+    """A timed pause after the last setWeight, with no human gate after it, when the stable does not shrink."""
+    if canary.get("dynamicStableScale"):
+        return []
+    last = max([i for i, step in enumerate(steps) if "setWeight" in step] or [-1])
+    if last < 0:
+        return []
+    after = [(i, step["pause"] or {}) for i, step in enumerate(steps[last + 1:], last + 1) if "pause" in step]
+    if not after or any(not pause.get("duration") for _i, pause in after):
+        return []
+    i, pause = after[0]
+    return [_finding(
+        "warning", "{0}[{1}].pause.duration".format(STEPS, i),
+        "after the last setWeight ({0}%), this pause ends by itself after {1}, and Argo Rollouts then sends "
+        "100% to the new version with no one deciding; until then the stable ReplicaSet keeps its full size "
+        "(dynamicStableScale is off)".format(
+            steps[last]["setWeight"],
+            "{0}s".format(pause["duration"]) if isinstance(pause["duration"], int) else pause["duration"]),
+        "end with pause: {} so a human promotes to 100% (promote.yml), or set dynamicStableScale: true if the "
+        "timed end is meant")]
 
 
 def lint(rollout):
@@ -107,6 +131,7 @@ def lint(rollout):
                     "give the canary a pod first: setCanaryScale {replicas: 1} before the route, and "
                     "setCanaryScale {matchTrafficWeight: true} only after a setWeight above 0"))
             active.clear()
+    findings += _timed_end(canary, steps)
     if any_scale and not any_weight and routing:
         findings.append(_finding(
             "warning", STEPS,

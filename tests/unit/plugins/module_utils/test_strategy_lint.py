@@ -93,3 +93,37 @@ def test_nothing_to_say_about_other_strategies_and_the_input_is_left_alone():
     lines = describe(lint(r))
     assert r == before
     assert lines[0].startswith("warning spec.strategy.canary.steps[3]: the canary has no pod here")
+
+
+def test_a_timed_pause_after_the_last_weight_ends_the_release_by_itself():
+    # Argo's getting-started strategy: 80% then 10 seconds, then 100% with nobody deciding
+    steps = [{"setWeight": 20}, {"pause": {}}, {"setWeight": 80}, {"pause": {"duration": 10}}]
+    findings = lint(rollout(steps, managed=()))
+    assert severities(findings) == [("warning", "spec.strategy.canary.steps[3].pause.duration")]
+    assert "after the last setWeight (80%), this pause ends by itself after 10s" in findings[0]["message"]
+    assert "pause: {}" in findings[0]["fix"]
+    # seed 002: 50% then 10 minutes
+    findings = lint(rollout([{"setWeight": 5}, {"pause": {"duration": "10m"}}, {"setWeight": 50},
+                             {"pause": {"duration": "10m"}}], managed=()))
+    assert "after 10m" in findings[0]["message"]
+    # a human gate after the last weight, or a stable that shrinks with the weight: nothing to say
+    assert lint(rollout(steps[:3] + [{"pause": {}}], managed=())) == []
+    assert lint(rollout(steps[:3] + [{"pause": {"duration": 10}}, {"pause": {}}], managed=())) == []
+    shrinking = rollout(steps, managed=())
+    shrinking["spec"]["strategy"]["canary"]["dynamicStableScale"] = True
+    assert lint(shrinking) == []
+    # timed pauses before the last weight are the strategy's own pace
+    assert lint(rollout([{"setWeight": 20}, {"pause": {"duration": 10}}, {"setWeight": 100}, {"pause": {}}],
+                        managed=())) == []
+
+
+def test_seed000s_frontend_canary():
+    # setHeaderRoute first (no canary pod: Argo removes it at once), then setCanaryScale 20/40/60/80 only
+    steps = [{"setHeaderRoute": HEADER["setHeaderRoute"]}, {"pause": {"duration": 10}},
+             {"setCanaryScale": {"weight": 20}}, {"pause": {}}, {"setCanaryScale": {"weight": 40}},
+             {"pause": {"duration": 10}}, {"setCanaryScale": {"weight": 60}}, {"pause": {"duration": 10}},
+             {"setCanaryScale": {"weight": 80}}, {"pause": {"duration": 10}}]
+    findings = lint(rollout(steps))
+    assert severities(findings) == [("warning", "spec.strategy.canary.steps[0]"),
+                                    ("warning", "spec.strategy.canary.steps")]
+    assert "0% of plain traffic until the end" in findings[1]["message"]

@@ -1,0 +1,94 @@
+"""What the preflight check adds to a stage (run with the lab up).
+
+Prints ratios against baselines measured in the same process, never absolute claims:
+  - check ratio: one `preflight` task over every member (a frontend's six objects, all four kinds of
+    check) over one `release_info` task over the same members - the one module run a stage pays to read
+    its members; about 1 means the check costs one more module run, whatever it reads;
+  - member ratio: the same `preflight` task with every member over it with one member (its reads
+    go to the members concurrently);
+  - reads ratio: the check's reads and judging alone (in this process, no Ansible) over the whole task.
+
+    make lab-up && .venv/bin/python bench/preflight_cost.py [--rounds 5]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "build" / "collections"))
+sys.path.insert(0, str(ROOT))
+
+from ansible_collections.multicluster.canary.plugins.module_utils import fleet as fl  # noqa: E402
+from ansible_collections.multicluster.canary.plugins.module_utils import preflight_reader  # noqa: E402
+from tests.integration.test_preflight import frontend  # noqa: E402
+
+NAMESPACE = "bench-preflight"
+
+
+class _Module:  # what kubernetes.core's auth helpers read from a module
+    def __init__(self, params):
+        self.params = params
+
+
+def median_seconds(fn, rounds):
+    times = []
+    for _round in range(rounds):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def task_seconds(info, module, args, rounds):
+    args = dict(args, kubeconfig=info["automation_kubeconfig"], context=info["karmada_context"])
+    play = [{"hosts": "localhost", "gather_facts": False,
+             "vars": {"ansible_python_interpreter": sys.executable},
+             "tasks": [{"multicluster.canary." + module: args}]}]
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as fh:
+        yaml.safe_dump(play, fh)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(
+        [str(ROOT / "build" / "collections"), *[p for p in sys.path if p.endswith("site-packages")]]))
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", fh.name]
+
+    def run():
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        if proc.returncode != 0:
+            raise SystemExit(proc.stdout[-2000:])
+    run()  # warm caches (collection loading, TLS sessions of the API servers)
+    return median_seconds(run, rounds)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    info = json.loads((ROOT / ".lab" / "lab.json").read_text())
+    members = info["members"]
+    manifests = frontend(NAMESPACE, "bench-tls")
+    check = {"manifests": manifests, "fail_on": "never"}
+    preflight_all = task_seconds(info, "preflight", dict(check, clusters=members), args.rounds)
+    preflight_one = task_seconds(info, "preflight", dict(check, clusters=members[:1]), args.rounds)
+    status = task_seconds(info, "release_info", {"name": "web", "namespace": NAMESPACE, "clusters": members},
+                          args.rounds)
+    params = dict((k, None) for k in fl.AUTH_ARG_SPEC)
+    params.update(kubeconfig=info["automation_kubeconfig"], context=info["karmada_context"], validate_certs=True)
+    fleet = fl.Fleet(_Module(params))
+    options = {"namespace": NAMESPACE, "clusters": members}
+    reads = median_seconds(lambda: preflight_reader.check_fleet(fleet, manifests, options), args.rounds * 2)
+    print("members: {0}".format(len(members)))
+    print("check ratio  (preflight task / release_info task, N members): {0:.2f}".format(preflight_all / status))
+    print("member ratio (preflight task, N members / 1 member):           {0:.2f}".format(preflight_all / preflight_one))
+    print("reads ratio  (reads and judging alone / preflight task):       {0:.2f}".format(reads / preflight_all))
+
+
+if __name__ == "__main__":
+    main()
