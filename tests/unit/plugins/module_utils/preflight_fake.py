@@ -214,7 +214,7 @@ def argo_deployment(available=1):
 
 def interpreters():
     """What the bootstrap role installs in Karmada (the Rollout replica interpreter among them)."""
-    return karmada_interpreter.build_customizations()
+    return karmada_interpreter.build_customizations(karmada_interpreter.read_scripts())
 
 
 class Federation(object):
