@@ -108,3 +108,13 @@ class FleetWaiter(object):
         deadline = self.clock() + timeout
         self.stop.clear()
         return self.fleet.run(members, lambda endpoint: self._one(endpoint, settled, bad, deadline, stop_on_bad, tick))
+
+    def wait_one(self, endpoint, settled, bad, timeout, tick=None):
+        """The same wait for one Endpoint that is not a member of the fleet (the Karmada API server itself,
+        or a cluster reached with credentials of its own). Returns the last version of the object seen
+        (None when there was none); whether it settled is ``endpoint.name in self.seen_at``. A read that
+        fails raises FleetError."""
+        deadline = self.clock() + timeout
+        self.stop.clear()
+        self._one(endpoint, settled, bad, deadline, True, tick)
+        return self.latest.get(endpoint.name)
