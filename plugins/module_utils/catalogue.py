@@ -769,7 +769,8 @@ def render_app(name, spec, settings=None, prefix=PREFIX):
 
     ``settings`` (every key optional) says what comes from the inventory rather than the entry:
     ``namespace`` (for an app that names none), ``image`` (the image to create the Rollout with, when
-    not the catalogue's), ``weights`` ({member: weight}), ``waves`` ({member: wave}), ``lane``
+    not the catalogue's), ``weights`` ({member: weight}), ``waves`` ({member: wave}), ``replicas`` (the Rollout's count instead of
+    the catalogue's, when above 0: offboarding's surge), ``lane``
     ({header, value, source_labels}), ``istio_api_version``, ``gateway_selector``, and ``manifest_path``
     (the file a manifest was read from, named in errors).
     A ``manifest`` in the entry must already be an object or a list of documents (the filter reads files).
@@ -837,6 +838,13 @@ def render_app(name, spec, settings=None, prefix=PREFIX):
             problems.add("members", "no member cluster with a weight above 0 to place {0} on (is the members group "
                                     "empty?)".format(name))
         replicas = per_weight * total
+    if settings.get("replicas") not in (None, "", 0, "0"):
+        override = _int_like(settings["replicas"])
+        if override is None or override < 1:
+            problems.add("replicas", "the replica count instead of the catalogue's must be an integer of at least 1 "
+                                     "(0 keeps the catalogue's), got {0}".format(_fmt(settings["replicas"])))
+        else:
+            replicas = override
 
     if frontend:
         hosts = spec.get("hosts")

@@ -336,8 +336,17 @@ class Fleet(object):
         """A client for one member from its own kubeconfig context (never from K8S_AUTH_* variables,
         which describe the Karmada API server)."""
         kubeconfig = self.member_kubeconfig or self.auth.get("kubeconfig") or os.environ.get("K8S_AUTH_KUBECONFIG")
-        context = self.member_contexts.get(name) or name
-        what = "member {0}".format(name)
+        return self.kubeconfig_client(kubeconfig, self.member_contexts.get(name) or name, "member {0}".format(name))[0]
+
+    def kubeconfig_endpoint(self, name, kubeconfig, context):
+        """An Endpoint for a cluster reached with one context of a kubeconfig (path or dict), for example a
+        member's own credentials when joining it; and that context's settings as the kubeconfig gives them
+        (``host``, ``verify_ssl``, ``proxy``, ``ssl_ca_cert``), before ``validate_certs`` is applied."""
+        api, settings = self.kubeconfig_client(kubeconfig, context, "cluster {0}".format(name))
+        return Endpoint(name, api), settings
+
+    def kubeconfig_client(self, kubeconfig, context, what):
+        """(ApiClient, settings) for one kubeconfig context; see kubeconfig_endpoint."""
         self._check_kubeconfig(kubeconfig, context, what)
         cfg = kubernetes.client.Configuration()
         try:
@@ -347,9 +356,11 @@ class Fleet(object):
                 kubernetes.config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
         except Exception as e:  # pylint: disable=broad-exception-caught
             raise FleetError("cannot connect to {0}: context {1!r}: {2}".format(what, context, e))
+        settings = dict(host=cfg.host, verify_ssl=cfg.verify_ssl, proxy=getattr(cfg, "proxy", None),
+                        ssl_ca_cert=cfg.ssl_ca_cert)
         if self.auth.get("validate_certs") is False:
             cfg.verify_ssl = False
-        return kubernetes.client.ApiClient(cfg)
+        return kubernetes.client.ApiClient(cfg), settings
 
     def member(self, name):
         """The Endpoint of one member cluster (built once, thread-safe)."""
@@ -427,6 +438,17 @@ def fleet_for(params):
     """The Fleet the options ``params`` describe (kubernetes.core's auth options and member addressing)."""
     return Fleet(params, member_access=params.get("member_access") or "karmada_proxy",
                  member_kubeconfig=params.get("member_kubeconfig"), member_contexts=params.get("member_contexts"))
+
+
+def control_endpoint(auth):
+    """The Karmada API server's Endpoint from kubernetes.core's connection options (a dict; unset ones fall back
+    to the ``K8S_AUTH_*`` variables), for code that is not a module (the inventory plugin)."""
+    if not HAS_KUBERNETES:
+        raise FleetError("the python 'kubernetes' library is required: {0}".format(KUBERNETES_IMPORT_ERROR))
+    if not HAS_K8S_CORE:
+        raise FleetError("the kubernetes.core collection is required (pip install ansible, or "
+                         "ansible-galaxy collection install kubernetes.core)")
+    return Endpoint("karmada", Fleet._api_client(dict(auth), "the Karmada API server"))
 
 
 def fleet_from_module(module):

@@ -113,7 +113,8 @@ class FleetWaiter(object):
         """Wait on one endpoint (the control plane, say) until ``settled(name, obj)`` or ``timeout`` seconds pass.
 
         Returns the last version of the object seen (None when there was none); a watch that fails
-        is recorded in :attr:`watch_errors` and the object read again instead.
+        is recorded in :attr:`watch_errors` and the object read again instead; whether it settled is
+        ``endpoint.name in self.seen_at``.
         """
         deadline = self.clock() + timeout
         self.stop.clear()

@@ -13,6 +13,9 @@ from tools.lab.lab import Lab, LabError, log
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.lab", description=__doc__)
     parser.add_argument("--members", type=int, default=None, help="number of member clusters (default 4)")
+    parser.add_argument("--join", type=int, default=None, metavar="N",
+                        help="join only the first N members to Karmada (default: all); the others run unjoined, "
+                             "with a context in .lab/kubeconfig, for playbooks/onboard.yml to join")
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("build", help="build (or find cached) binaries and print the cache directory")
     sub.add_parser("up", help="start the federation (idempotent; recovers a half-started lab)")
@@ -30,7 +33,7 @@ def main(argv=None) -> int:
             print(name, path)
         log("build step took {0:.0f}s".format(time.monotonic() - started))
         return 0
-    lab = Lab(members=args.members)
+    lab = Lab(members=args.members, join=args.join)
     try:
         if args.cmd == "up":
             lab.up()

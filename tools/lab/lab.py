@@ -36,11 +36,16 @@ class LabError(RuntimeError):
 
 
 class Lab:
-    def __init__(self, state: Path | None = None, members: int | None = None):
+    def __init__(self, state: Path | None = None, members: int | None = None, join: int | None = None):
         self.state = Path(state or os.environ.get("MCC_LAB_DIR") or ROOT / ".lab").resolve()
         saved = self._saved()
         count = members or saved.get("member_count") or 4
         self.members = topology.member_names(count)
+        # Members past the first `join` run but are not joined to Karmada (a cluster to onboard).
+        # Without --join, the saved number holds unless --members changed the lab's size.
+        if join is None:
+            join = saved.get("join_count", count) if members is None else count
+        self.joined = self.members[:max(0, min(join, count))]
         self.bindir = self.state / "bin"
         self._pki = None
         self._procs = {}  # processes started by this invocation: their exit status is known exactly
@@ -236,6 +241,9 @@ class Lab:
         crds = paths["crds"]
         self.write_kubeconfigs()
         comps = {c.id: c for c in self.components()}
+        for cid in self.stray_ids():  # members of a larger lab before: --members shrinks it
+            if self.stop(cid):
+                log("stopped " + cid)
 
         def start_all(ids):
             for cid in ids:
@@ -260,8 +268,9 @@ class Lab:
             list(pool.map(lambda m: self.bootstrap_member(m, crds), self.members))
         start_all([m + "/kwok" for m in self.members] + [m + "/rollouts-controller" for m in self.members])
 
-        with ThreadPoolExecutor(max_workers=len(self.members)) as pool:
-            list(pool.map(self.join, self.members))
+        if self.joined:
+            with ThreadPoolExecutor(max_workers=len(self.joined)) as pool:
+                list(pool.map(self.join, self.joined))
         self.wait_clusters_ready()
         self.ensure_automation_identity()
         self.write_info()
@@ -325,10 +334,10 @@ class Lab:
             ready = {c["metadata"]["name"] for c in json.loads(out)["items"]
                      if any(x["type"] == "Ready" and x["status"] == "True"
                             for x in c.get("status", {}).get("conditions", []))}
-            if set(self.members) <= ready:
+            if set(self.joined) <= ready:
                 return
             if time.monotonic() > deadline:
-                raise LabError("clusters not Ready after {0}s: {1}".format(timeout, sorted(set(self.members) - ready)))
+                raise LabError("clusters not Ready after {0}s: {1}".format(timeout, sorted(set(self.joined) - ready)))
             time.sleep(1)
 
     def ensure_automation_identity(self, timeout: float = 60) -> None:
@@ -340,14 +349,15 @@ class Lab:
         """
         started = time.monotonic()
         karmada_docs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}}]
-        for name in ("karmada-clusterrole.yml", "karmada-bindings.yml"):
+        for name in ("karmada-clusterrole.yml", "karmada-bindings.yml", "karmada-join.yml"):
             karmada_docs += [d for d in yaml.safe_load_all((RBAC_DIR / name).read_text()) if d]
         self.apply_docs(KARMADA, karmada_docs)
         member_docs = []
         for name in ("member-clusterrole.yml", "member-binding.yml"):
             member_docs += [d for d in yaml.safe_load_all((RBAC_DIR / name).read_text()) if d]
-        with ThreadPoolExecutor(max_workers=len(self.members)) as pool:
-            list(pool.map(lambda m: self.apply_docs(m, member_docs), self.members))
+        # Only joined members: joining a cluster (playbooks/onboard.yml) gives it these too.
+        with ThreadPoolExecutor(max_workers=max(1, len(self.joined))) as pool:
+            list(pool.map(lambda m: self.apply_docs(m, member_docs), self.joined))
 
         deadline = time.monotonic() + timeout
         while True:  # Karmada's token controller fills the Secret in
@@ -386,12 +396,15 @@ class Lab:
                                    "{1}s: {2}".format(member, timeout, proc.stderr.strip()))
                 time.sleep(0.5)
 
-        with ThreadPoolExecutor(max_workers=len(self.members)) as pool:
-            list(pool.map(proxied, self.members))
+        with ThreadPoolExecutor(max_workers=max(1, len(self.joined))) as pool:
+            list(pool.map(proxied, self.joined))
         log("automation identity ready in {0:.1f}s; kubeconfig: {1}".format(time.monotonic() - started, path))
 
     def write_info(self) -> None:
-        info = {"kubeconfig": str(self.kubeconfig), "members": self.members, "member_count": len(self.members),
+        # "members" are the joined ones (what the tests and the inventory use); "unjoined" run with a
+        # context in the kubeconfig but are not in Karmada.
+        info = {"kubeconfig": str(self.kubeconfig), "members": self.joined, "member_count": len(self.members),
+                "join_count": len(self.joined), "unjoined": [m for m in self.members if m not in self.joined],
                 "karmada_context": KARMADA_CONTEXT, "bin": str(self.bindir),
                 "automation_kubeconfig": str(self.automation_kubeconfig)}
         (self.state / "lab.json").write_text(json.dumps(info, indent=2) + "\n")
@@ -399,11 +412,7 @@ class Lab:
 
     def down(self, purge: bool = False, timeout: float = 20) -> list:
         """Stop every process this lab started: SIGTERM to all at once, SIGKILL to what is left."""
-        ids = [c.id for c in self.components()]
-        pid_dir = self.state / "pids"
-        if pid_dir.exists():  # components of a lab started with more members than this one knows
-            ids += [f.name[:-4].replace("__", "/") for f in pid_dir.glob("*.pid")
-                    if f.name[:-4].replace("__", "/") not in ids]
+        ids = [c.id for c in self.components()] + self.stray_ids()
         running = {cid: self.pid(cid) for cid in ids}
         running = {cid: pid for cid, pid in running.items() if pid}
         _terminate(running.values(), timeout)
@@ -418,6 +427,14 @@ class Lab:
                 elif p.exists():
                     p.unlink()
         return sorted(running)
+
+    def stray_ids(self) -> list:
+        """Components with a PID file that this lab does not have (a lab started with more members)."""
+        known = {c.id for c in self.components()}
+        pid_dir = self.state / "pids"
+        if not pid_dir.exists():
+            return []
+        return sorted(cid for cid in (f.name[:-4].replace("__", "/") for f in pid_dir.glob("*.pid")) if cid not in known)
 
     def status(self) -> list:
         rows = []
@@ -443,7 +460,7 @@ def write_inventory(lab: Lab) -> None:
     # The inventory is data about this checkout's lab; its path is stable, so it can be committed.
     hosts = {"all": {"children": {
         "karmada": {"hosts": {"karmada-apiserver": None}},
-        "members": {"hosts": {m: None for m in lab.members}},
+        "members": {"hosts": {m: None for m in lab.joined}},
     }}}
     text = "# Written by `make lab-up` (tools/lab): the local federation.\n" + yaml.safe_dump(hosts, sort_keys=False)
     (inv_dir / "hosts.yml").write_text(text)
