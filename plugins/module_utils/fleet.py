@@ -455,6 +455,19 @@ def fleet_argument_spec(**extra):
     return spec
 
 
+def view_argument_spec():
+    """The options of a module that reports an app's release: its ``container`` and the ``lane`` its routes are
+    probed with (doc fragment multicluster.canary.release_view)."""
+    return dict(
+        container=dict(type="str"),
+        lane=dict(type="dict", options=dict(
+            header=dict(type="str"),
+            value=dict(type="str"),
+            source_labels=dict(type="dict"),
+        )),
+    )
+
+
 def object_argument_spec(**extra):
     """fleet_argument_spec with the ``name`` and ``namespace`` of the object a module acts on (both required)."""
     return fleet_argument_spec(name=dict(type="str", required=True), namespace=dict(type="str", required=True),

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.multicluster.canary.plugins.module_utils.errors import InputError
 from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError, kind
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import (
     ABORTED,
@@ -63,14 +64,26 @@ class Promotion(object):
     def __init__(self, run):
         self.run = run
         self.p = run.params
-        self.rollout = FleetRollout(run.fleet, self.p["name"], self.p["namespace"])
+        self.rollout = FleetRollout(run.fleet, self.p["name"], self.p["namespace"], container=self.p.get("container"))
 
     def read(self, names, context, with_images=True):
         """{name: (rollout, summary)}, or fail naming unreachable members and missing Rollouts."""
         try:
-            return self.rollout.read(names, with_images=with_images)
+            found = self.rollout.read(names, with_images=with_images)
         except RolloutReadError as e:
             self.run.fail(context + str(e), failed_clusters=e.failed)
+        self.check_container(dict((n, v[0]) for n, v in found.items()))
+        return found
+
+    def check_container(self, objects):
+        problem = self.rollout.missing_container(objects)
+        if problem:
+            raise InputError(problem, field="container")
+
+    def report_routes(self, objects):
+        """With ``routes``, each member's routes read now (``objects``: {member: its Rollout, for the route names})."""
+        if self.p.get("routes") and objects:
+            self.run.update(routes=self.rollout.routes(objects, self.p.get("lane")))
 
     def summaries(self, names, context):
         found = self.read(names, context)
@@ -84,7 +97,13 @@ class Promotion(object):
 
     def status(self, names):
         """Every member that answers; the others named instead of failing on them."""
-        found, failed = self.rollout.read_partial(names)
+        if self.p.get("routes"):
+            seen, failed = self.rollout.observe(names, self.p.get("lane"))
+            found = dict((n, (seen[n]["object"], seen[n]["rollout"])) for n in seen)
+            self.run.update(routes=dict((n, seen[n]["routes"]) for n in names if n in seen))
+        else:
+            found, failed = self.rollout.read_partial(names)
+        self.check_container(dict((n, v[0]) for n, v in found.items()))
         before = dict((n, found[n][1]) for n in names if n in found)
         summary = fleet_summary(before, unreachable=failed)
         self.run.update(rollouts=before, fleet=summary, unreachable_clusters=failed, message=summary["message"])
@@ -117,7 +136,7 @@ class Promotion(object):
             self.run.result["patches"].setdefault(n, []).extend(v)
         return sorted(sent), errors
 
-    def settle(self, action, verb, before, names, sent):
+    def settle(self, action, verb, before, names, sent, objects):
         """After the writes: wait, abort on a degraded member if asked, read back, say how it ended."""
         p = self.p
         start = time.monotonic()
@@ -138,6 +157,7 @@ class Promotion(object):
         if pending:
             self.run.fail("{0} in {1} cluster(s), but after {2}s not settled: {3}".format(
                 verb, len(sent), p["wait_timeout"], describe(dict((n, after[n]) for n in sorted(pending)))))
+        self.report_routes(objects)
         self.run.update(message="{0} in {1} cluster(s); {2}".format(verb, len(sent), self.run.result["fleet"]["message"]))
 
 
@@ -150,6 +170,7 @@ def promote(run):
     if action == "status":
         return promotion.status(names)
     found = promotion.read(names, "")
+    objects = dict((n, found[n][0]) for n in names)
     before = dict((n, found[n][1]) for n in names)
     run.update(rollouts=before, fleet=fleet_summary(before))
 
@@ -161,6 +182,7 @@ def promote(run):
     if not plan:
         reason = gate_message if action == "promote" and gate_message.startswith("nothing") else \
             "nothing to do: {0}".format(run.result["fleet"]["message"])
+        promotion.report_routes(objects)
         return run.update(message="{0} needs no change in any cluster; {1}".format(action, reason))
 
     sent, errors = promotion.write(plan, dry_run=run.check_mode)
@@ -171,9 +193,11 @@ def promote(run):
             ", ".join(sorted(sent))) if sent else ""), failed_clusters=errors)
     verb = VERBS[action]
     if run.check_mode:
+        promotion.report_routes(objects)
         return run.update(message="would be {0} in {1} cluster(s): {2}".format(verb, len(sent), ", ".join(sorted(sent))))
     if not run.params["wait"]:
         after = promotion.summaries(names, "sent, but cannot read back: ")
         run.update(rollouts=after, fleet=fleet_summary(after))
+        promotion.report_routes(objects)
         return run.update(message="{0} in {1} cluster(s); {2}".format(verb, len(sent), run.result["fleet"]["message"]))
-    promotion.settle(action, verb, before, names, sent)
+    promotion.settle(action, verb, before, names, sent, objects)

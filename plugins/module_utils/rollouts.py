@@ -20,6 +20,7 @@ from ansible_collections.multicluster.canary.plugins.module_utils.waiter import 
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import (
     ABORTED,
     DEGRADED,
+    container_names,
     position,
     summarize,
 )
@@ -103,6 +104,30 @@ class FleetRollout(object):
                 errors[key] = str(e)
         return member_routes(rollout, objects, lane, errors)
 
+    def routes(self, rollouts, lane=None):
+        """{member: its routes} (:meth:`read_routes`) for ``{member: rollout}``, every member at once."""
+        results = self.fleet.run(sorted(rollouts), lambda endpoint: self.read_routes(
+            endpoint, rollouts[endpoint.name], lane))
+        # read_routes reports an object it cannot read in its result; a member fails here only on a surprise
+        return dict((n, v if ok else member_routes(rollouts[n], {}, lane, dict(
+            ((ref["kind"], ref["namespace"], ref["name"]), v) for ref in route_refs(rollouts[n]))))
+            for n, (ok, v) in results.items())
+
+    def missing_container(self, rollouts):
+        """With ``container`` set: an error message naming the members whose Rollout (``{member: rollout}``)
+        has no such container, else None."""
+        if not self.container:
+            return None
+        missing = dict((n, container_names((r.get("spec") or {}).get("template")))
+                       for n, r in rollouts.items()
+                       if self.container not in container_names((r.get("spec") or {}).get("template")))
+        if not missing:
+            return None
+        return "container: no container {0!r} in Rollout {1}/{2} in {3}".format(
+            self.container, self.namespace, self.name, "; ".join(
+                "{0} (containers: {1})".format(n, ", ".join(str(c) for c in missing[n]) or "none")
+                for n in sorted(missing)))
+
     def observe(self, names, lane=None):
         """({name: {"rollout": summary, "routes": member routes}}, {name: why not}): the Rollout and its
         live routes in every member that could be read, and the reason for each other member."""
@@ -110,7 +135,7 @@ class FleetRollout(object):
             found = self.read_one(endpoint)
             if found is None:
                 return None
-            return {"rollout": found[1], "routes": self.read_routes(endpoint, found[0], lane)}
+            return {"rollout": found[1], "routes": self.read_routes(endpoint, found[0], lane), "object": found[0]}
 
         results = self.fleet.run(names, one)
         seen = dict((n, v) for n, (ok, v) in results.items() if ok and v is not None)
