@@ -51,7 +51,10 @@ class Fleet(object):
     def __init__(self, members):
         self.members = dict((m.name, m) for m in members)
 
-    def resolve(self, requested=None, field="clusters"):
+    def clusters(self):
+        return dict((n, True) for n in self.members)
+
+    def resolve(self, requested=None, field="clusters", known=None):
         return list(requested or sorted(self.members))
 
     def placement(self, kind_name, namespace, name):
@@ -187,3 +190,45 @@ def test_a_container_the_rollout_does_not_have_is_named_before_any_write():
     assert result["msg"].startswith("container: no container 'web' in Rollout helloworld-rollout/helloworld-stable in "
                                     "beijing (containers: "), result["msg"]
     assert all(m.patches == [] for m in fleet.members.values())
+
+
+class Controller(Member):
+    """A member whose Argo Rollouts controller moves a promoted Rollout to its next pause (step 3)."""
+
+    def __init__(self, name, rollout, **kw):
+        super(Controller, self).__init__(name, rollout, **kw)
+        self.rollout["metadata"]["resourceVersion"] = "10"
+        self.watches = []
+
+    def patch(self, k, namespace, name, patch, subresource=None, dry_run=False, **kw):
+        super(Controller, self).patch(k, namespace, name, patch, subresource, dry_run)
+        self.rollout["status"]["pauseConditions"] = None
+        self.rollout["metadata"]["resourceVersion"] = "11"
+        return copy.deepcopy(self.rollout)
+
+    def watch(self, k, namespace, name, resource_version, timeout):
+        self.watches.append(resource_version)
+        paused = copy.deepcopy(self.rollout)
+        paused["status"].update(currentStepIndex=3, pauseConditions=[{"reason": "CanaryPauseStep"}])
+        paused["metadata"]["resourceVersion"] = "12"
+        self.rollout = paused
+        yield "MODIFIED", copy.deepcopy(paused)
+
+
+def test_a_promotion_with_a_wait_reads_each_member_once_and_watches_from_the_patch():
+    objects = {("VirtualService", "helloworld"): virtual_service(50, 50),
+               ("ReplicaSet", "helloworld-stable-7c9d8b6f5d"): {"spec": {"template": {"spec": {"containers": [
+                   {"name": "helloworld", "image": "helloworld:stable"}]}}}}}
+    fleet = Fleet([Controller(n, routed_rollout(), objects=objects) for n in ("beijing", "shanghai")])
+    result = promote(fleet, wait=True, routes=True)
+    assert not result.get("failed"), result
+    assert result["fleet"]["state"] == "aligned" and result["fleet"]["step"] == 3, result["fleet"]
+    for m in fleet.members.values():
+        # the Rollout read once before the patch; the watch starts at the patch's resourceVersion; the final
+        # state is the watch's event; the stable ReplicaSet and the VirtualService are read once, at the end
+        assert m.reads == [("Rollout", "helloworld-stable"), ("ReplicaSet", "helloworld-stable-7c9d8b6f5d"),
+                           ("VirtualService", "helloworld")], m.reads
+        assert m.watches == ["11"] and len(m.patches) == 1
+        assert result["rollouts"][m.name]["stable_image"] == "helloworld:stable"
+        assert result["routes"][m.name]["plain_text"] == "stable 50% / canary 50%"
+    assert result["message"].startswith("promoted in 2 cluster(s); all 2 cluster(s) step 3/")
