@@ -52,6 +52,9 @@ _CLIENT_LOCK = threading.Lock()
 
 CLUSTER_PROXY = "/apis/cluster.karmada.io/v1alpha1/clusters/{0}/proxy"
 FIELD_MANAGER = "multicluster.canary"
+# Members handled at once by Fleet.run; the Karmada client keeps as many connections, since every member
+# behind the cluster proxy shares it (the client's default, 5 per CPU, would open and drop the others).
+MAX_WORKERS = 16
 
 
 def _lines(raw):
@@ -324,7 +327,11 @@ class Fleet(object):
         Fleet._check_kubeconfig(kubeconfig, auth.get("context") or os.environ.get("K8S_AUTH_CONTEXT"), what)
         try:
             with _CLIENT_LOCK:
-                return get_api_client(**auth).client.client
+                api = get_api_client(**auth).client.client
+                if (api.configuration.connection_pool_maxsize or 0) < MAX_WORKERS:
+                    api.configuration.connection_pool_maxsize = MAX_WORKERS
+                    api.rest_client = type(api.rest_client)(api.configuration)
+                return api
         except Exception as e:  # pylint: disable=broad-exception-caught  # ConfigException, CoreException, TLS, refused
             hint = ""
             if not kubeconfig and not auth.get("host") and not os.environ.get("K8S_AUTH_HOST"):
@@ -382,9 +389,10 @@ class Fleet(object):
             result[c["metadata"]["name"]] = ready
         return result
 
-    def resolve(self, requested=None, field="clusters"):
-        """Check requested cluster names against Karmada; default to every Ready cluster."""
-        known = self.clusters()
+    def resolve(self, requested=None, field="clusters", known=None):
+        """Check requested cluster names against Karmada (``known``: :meth:`clusters`, when already read);
+        default to every Ready cluster."""
+        known = self.clusters() if known is None else known
         if not requested:
             ready = sorted(n for n, ok in known.items() if ok)
             if not ready:
@@ -430,7 +438,7 @@ class Fleet(object):
             except Exception as e:  # one cluster's surprise must not hide the others' results
                 return name, (False, "{0}: {1}: {2}".format(name, type(e).__name__, e))
 
-        with ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
+        with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(names))) as pool:
             return dict(pool.map(one, names))
 
 
@@ -475,6 +483,19 @@ def fleet_argument_spec(**extra):
     spec.update(copy.deepcopy(MEMBER_ARG_SPEC))
     spec.update(extra)
     return spec
+
+
+def view_argument_spec():
+    """The options of a module that reports an app's release: its ``container`` and the ``lane`` its routes are
+    probed with (doc fragment multicluster.canary.release_view)."""
+    return dict(
+        container=dict(type="str"),
+        lane=dict(type="dict", options=dict(
+            header=dict(type="str"),
+            value=dict(type="str"),
+            source_labels=dict(type="dict"),
+        )),
+    )
 
 
 def object_argument_spec(**extra):

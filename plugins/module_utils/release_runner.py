@@ -12,6 +12,7 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.multicluster.canary.plugins.module_utils.errors import InputError
 from ansible_collections.multicluster.canary.plugins.module_utils.fleet import kind
 from ansible_collections.multicluster.canary.plugins.module_utils.release_state import (
     ReleaseError,
@@ -173,9 +174,12 @@ def wait(run, rollout, moved, target, image):
 def observe(run):
     """release_info: each member's Rollout and live routes, every member that answers, the others named."""
     p = run.params
-    rollout = FleetRollout(run.fleet, p["name"], p["namespace"])
+    rollout = FleetRollout(run.fleet, p["name"], p["namespace"], container=p.get("container"))
     names = rollout.clusters(p.get("clusters"))
     seen, failed = rollout.observe(names, p.get("lane"))
+    problem = rollout.missing_container(dict((n, seen[n]["object"]) for n in seen))
+    if problem:
+        raise InputError(problem, field="container")
     rollouts = dict((n, seen[n]["rollout"]) for n in names if n in seen)
     summary = fleet_summary(rollouts, unreachable=failed)
     run.update(clusters=list(names), rollouts=rollouts, routes=dict((n, seen[n]["routes"]) for n in names if n in seen),

@@ -165,13 +165,30 @@ def phase(rollout):
     return _calculate_phase(rollout)
 
 
-def _container_image(template, container=None):
-    """The image of ``container`` in a pod template, or of its first container."""
-    containers = ((template or {}).get("spec") or {}).get("containers") or []
-    for c in containers:
-        if container and c.get("name") == container:
+def container_names(template):
+    """The names of a pod template's containers, in order."""
+    return [c.get("name") for c in ((template or {}).get("spec") or {}).get("containers") or []]
+
+
+def released_container(template, container=None, app=None):
+    """The container a release changes: ``container`` when given, else the one named after the app, else the
+    first (the catalogue's rule, so a sidecar listed first is never taken for the app); None when the pod
+    template has no such container."""
+    names = container_names(template)
+    if container:
+        return container if container in names else None
+    if app in names:
+        return app
+    return names[0] if names else None
+
+
+def _container_image(template, container=None, app=None):
+    """The image of the released container (:func:`released_container`) in a pod template."""
+    name = released_container(template, container, app)
+    for c in ((template or {}).get("spec") or {}).get("containers") or []:
+        if name is not None and c.get("name") == name:
             return c.get("image")
-    return containers[0].get("image") if containers and not container else None
+    return None
 
 
 def summarize(rollout, stable_replicaset=None, container=None):
@@ -180,7 +197,7 @@ def summarize(rollout, stable_replicaset=None, container=None):
     ``stable_replicaset`` (the ReplicaSet named after ``status.stableRS``), when
     given, supplies the stable image; without it the stable image is known only
     when the rollout is fully promoted. ``container`` names the app's container
-    (default: the first one).
+    (default: the one named after the Rollout, else the first one).
     """
     meta = rollout.get("metadata") or {}
     spec = rollout.get("spec") or {}
@@ -192,10 +209,11 @@ def summarize(rollout, stable_replicaset=None, container=None):
     reasons = [p.get("reason") for p in status.get("pauseConditions") or [] if p.get("reason")]
     if spec.get("paused"):
         reasons.insert(0, "manual")
-    current_image = _container_image(spec.get("template"), container)
+    app = meta.get("name")
+    current_image = _container_image(spec.get("template"), container, app)
     stable_image = None
     if stable_replicaset:
-        stable_image = _container_image((stable_replicaset.get("spec") or {}).get("template"), container)
+        stable_image = _container_image((stable_replicaset.get("spec") or {}).get("template"), container, app)
     elif _fully_promoted(status):
         stable_image = current_image
     return {

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError, kind
@@ -20,6 +21,7 @@ from ansible_collections.multicluster.canary.plugins.module_utils.waiter import 
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import (
     ABORTED,
     DEGRADED,
+    container_names,
     position,
     summarize,
 )
@@ -47,6 +49,8 @@ class FleetRollout(object):
         self.seen_at = {}
         # {member: why a watch failed during the last wait} (it was read every second instead)
         self.watch_errors = {}
+        # {member: the Rollout as the last wait last saw it}
+        self.latest_objects = {}
         self.stuck_after = 60
         self.rollout_kind = kind("Rollout")
         self.replicaset_kind = kind("ReplicaSet")
@@ -59,16 +63,26 @@ class FleetRollout(object):
         """``requested`` checked against Karmada, else where Karmada placed the Rollout, else every Ready member."""
         if requested:
             return self.fleet.resolve(requested)
-        placed = self.fleet.placement("Rollout", self.namespace, self.name)
+        # the binding and the member list are two requests to Karmada: sent together, not one after the other
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            placement = pool.submit(self.fleet.placement, "Rollout", self.namespace, self.name)
+            members = pool.submit(self.fleet.clusters)
+            placed, known = placement.result(), members.result()
         if placed:
-            return self.fleet.resolve(placed, field="placement of Rollout {0}/{1}".format(self.namespace, self.name))
-        return self.fleet.resolve(None)
+            return self.fleet.resolve(placed, field="placement of Rollout {0}/{1}".format(self.namespace, self.name),
+                                      known=known)
+        return self.fleet.resolve(None, known=known)
 
     def read_one(self, endpoint, with_images=True):
         """(rollout, summary) as one member holds it, or None when the member has no such Rollout."""
         rollout = endpoint.get(self.rollout_kind, self.namespace, self.name)
         if rollout is None:
             return None
+        return rollout, self.summary(endpoint, rollout, with_images)
+
+    def summary(self, endpoint, rollout, with_images=True):
+        """summarize() of a member's Rollout, the stable image read from its stable ReplicaSet when that is not the
+        current one (the image of the current one is in the Rollout)."""
         stable_rs = None
         status = rollout.get("status") or {}
         if with_images and status.get("stableRS") and status.get("stableRS") != status.get("currentPodHash"):
@@ -78,7 +92,26 @@ class FleetRollout(object):
                                          "{0}-{1}".format(self.name, status["stableRS"]))
             except FleetError:
                 stable_rs = None  # the image is a nicety; RBAC on replicasets is not required
-        return rollout, summarize(rollout, stable_rs, container=self.container)
+        return summarize(rollout, stable_rs, container=self.container)
+
+    def report(self, rollouts, lane=None, routes=False):
+        """({member: summary}, {member: routes}) of Rollouts already read (``{member: rollout}``): each member's
+        stable ReplicaSet read for its image and, with ``routes``, its route objects - every member at once."""
+        def one(endpoint):
+            rollout = rollouts[endpoint.name]
+            return (self.summary(endpoint, rollout),
+                    self.read_routes(endpoint, rollout, lane) if routes else None)
+
+        results = self.fleet.run(sorted(rollouts), one)
+        summaries, found_routes = {}, {}
+        for n, (ok, value) in results.items():
+            if ok:
+                summaries[n], found_routes[n] = value
+            else:  # a surprise (read_routes reports what it cannot read): the Rollout as read, no stable image
+                summaries[n] = summarize(rollouts[n], None, container=self.container)
+                found_routes[n] = member_routes(rollouts[n], {}, lane, dict(
+                    ((ref["kind"], ref["namespace"], ref["name"]), value) for ref in route_refs(rollouts[n])))
+        return summaries, (found_routes if routes else None)
 
     def read_partial(self, names, with_images=True):
         """({name: (rollout, summary)}, {name: why not}): every member that could be read, and the others."""
@@ -103,6 +136,21 @@ class FleetRollout(object):
                 errors[key] = str(e)
         return member_routes(rollout, objects, lane, errors)
 
+    def missing_container(self, rollouts):
+        """With ``container`` set: an error message naming the members whose Rollout (``{member: rollout}``)
+        has no such container, else None."""
+        if not self.container:
+            return None
+        missing = dict((n, container_names((r.get("spec") or {}).get("template")))
+                       for n, r in rollouts.items()
+                       if self.container not in container_names((r.get("spec") or {}).get("template")))
+        if not missing:
+            return None
+        return "container: no container {0!r} in Rollout {1}/{2} in {3}".format(
+            self.container, self.namespace, self.name, "; ".join(
+                "{0} (containers: {1})".format(n, ", ".join(str(c) for c in missing[n]) or "none")
+                for n in sorted(missing)))
+
     def observe(self, names, lane=None):
         """({name: {"rollout": summary, "routes": member routes}}, {name: why not}): the Rollout and its
         live routes in every member that could be read, and the reason for each other member."""
@@ -110,7 +158,7 @@ class FleetRollout(object):
             found = self.read_one(endpoint)
             if found is None:
                 return None
-            return {"rollout": found[1], "routes": self.read_routes(endpoint, found[0], lane)}
+            return {"rollout": found[1], "routes": self.read_routes(endpoint, found[0], lane), "object": found[0]}
 
         results = self.fleet.run(names, one)
         seen = dict((n, v) for n, (ok, v) in results.items() if ok and v is not None)
@@ -155,14 +203,15 @@ class FleetRollout(object):
         except FleetError as e:
             self.nudged[name] = verdict["message"] + " The nudge failed: {0}".format(e)
 
-    def wait(self, names, settled, timeout, fail_on_degraded=True, is_bad=None):
+    def wait(self, names, settled, timeout, fail_on_degraded=True, is_bad=None, start=None):
         """Watch the members until ``settled(name, summary)`` holds for each, or one is bad, or time runs out.
 
         One watch per member (:class:`FleetWaiter`), so a member reaching its state is seen as soon as
         its API server sends the change. A member that does not hold the Rollout yet (Karmada has not
         applied it) is pending. ``is_bad(summary)`` (default: Degraded or Aborted) marks a failed member;
         with ``fail_on_degraded`` the wait ends at the first one. A member whose controller has not
-        observed the latest spec for a minute while paused or idle is nudged once.
+        observed the latest spec for a minute while paused or idle is nudged once. ``start``: {member: the
+        Rollout as a write has just returned it}, watched from without reading first (:meth:`FleetWaiter.wait`).
         Returns ``(summaries, pending, bad)``: the last summaries seen, the names not settled, and
         ``{name: position}`` of bad members; raises RolloutReadError naming members that cannot be read.
         """
@@ -177,12 +226,13 @@ class FleetRollout(object):
             self.nudge_if_stuck(seen, name, summary(obj), now)
 
         results = waiter.wait(names, lambda n, o: settled(n, summary(o)), lambda _n, o: is_bad(summary(o)),
-                              timeout, stop_on_bad=fail_on_degraded, tick=tick)
+                              timeout, stop_on_bad=fail_on_degraded, tick=tick, start=start)
         errors = dict((n, v) for n, (ok, v) in results.items() if not ok)
         if errors:
             raise RolloutReadError("cannot read the Rollout in: {0}".format(
                 "; ".join("{0}: {1}".format(n, errors[n]) for n in sorted(errors))), errors)
-        latest = dict((n, summary(o)) for n, o in waiter.latest.items() if o is not None)
+        self.latest_objects = dict((n, o) for n, o in waiter.latest.items() if o is not None)
+        latest = dict((n, summary(o)) for n, o in self.latest_objects.items())
         self.seen_at = dict(waiter.seen_at)
         self.watch_errors = dict(waiter.watch_errors)
         pending = set(n for n in names if n not in latest or not settled(n, latest[n]))

@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Waiting for one named object in many members at once, with watches, not sleeps.
 
-Each member gets one thread (:meth:`Fleet.run`'s pool) that reads the object, then watches it
-from that resourceVersion, so a change is seen as soon as the member's API server sends it,
+Each member gets one thread (:meth:`Fleet.run`'s pool) that reads the object (or starts from the
+object the caller has just written, as the API server returned it), then watches it from that
+resourceVersion, so a change is seen as soon as the member's API server sends it,
 not at the next poll. A watch lasts at most ``window`` seconds; then the object is read again
 (which also covers a watch that broke off, or a resourceVersion the server no longer has), the
 ``tick`` hook runs (the caller's periodic check, e.g. a nudge), and a new watch starts.
@@ -54,10 +55,14 @@ class FleetWaiter(object):
         # aborted members: only the time limit says it failed)
         return False
 
-    def _one(self, endpoint, settled, bad, deadline, stop_on_bad, tick):
+    def _one(self, endpoint, settled, bad, deadline, stop_on_bad, tick, start=None):
         member = endpoint.name
         while True:
-            obj = endpoint.get(self.kind, self.namespace, self.name)
+            if start is not None:
+                # the object as a write returned it, as fresh as a read: watch from its resourceVersion
+                obj, start = start, None
+            else:
+                obj = endpoint.get(self.kind, self.namespace, self.name)
             if self._seen(member, obj, settled, bad, stop_on_bad):
                 return
             now = self.clock()
@@ -97,17 +102,20 @@ class FleetWaiter(object):
                 pause = min(1.0, window) - (self.clock() - started)
                 self.stop.wait(max(0.0, min(pause, deadline - self.clock())))
 
-    def wait(self, members, settled, bad, timeout, stop_on_bad=True, tick=None):
+    def wait(self, members, settled, bad, timeout, stop_on_bad=True, tick=None, start=None):
         """Wait until each member is settled or bad, or ``timeout`` seconds pass.
 
         ``settled(member, obj)`` and ``bad(member, obj)`` are checked on every version of the object
-        seen; ``tick(member, obj, now)`` runs before each watch window. Returns ``{member: (ok,
-        message)}`` from :meth:`Fleet.run` (``ok`` false when the member could not be read); what
-        was seen is in :attr:`latest` and :attr:`seen_at`.
+        seen; ``tick(member, obj, now)`` runs before each watch window. ``start`` maps members to the
+        object as a write has just returned it: the wait watches from its resourceVersion without
+        reading first. Returns ``{member: (ok, message)}`` from :meth:`Fleet.run` (``ok`` false when
+        the member could not be read); what was seen is in :attr:`latest` and :attr:`seen_at`.
         """
         deadline = self.clock() + timeout
         self.stop.clear()
-        return self.fleet.run(members, lambda endpoint: self._one(endpoint, settled, bad, deadline, stop_on_bad, tick))
+        start = start or {}
+        return self.fleet.run(members, lambda endpoint: self._one(endpoint, settled, bad, deadline, stop_on_bad, tick,
+                                                                  start.get(endpoint.name)))
 
     def wait_one(self, endpoint, settled, timeout, tick=None):
         """Wait on one endpoint (the control plane, say) until ``settled(name, obj)`` or ``timeout`` seconds pass.

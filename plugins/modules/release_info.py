@@ -30,20 +30,6 @@ options:
       - The member clusters to read; when omitted, where Karmada placed the Rollout, else every Ready member.
     type: list
     elements: str
-  lane:
-    description:
-      - The canary lane to probe the routes with; without it only plain traffic is evaluated.
-    type: dict
-    suboptions:
-      header:
-        description: Header name testers send.
-        type: str
-      value:
-        description: Its value.
-        type: str
-      source_labels:
-        description: Labels of canary callers (canary pods carry them), for mesh routes.
-        type: dict
 notes:
   - The caller needs, in each member, C(get) on C(rollouts), C(replicasets) (for the stable image), and on
     C(virtualservices) or C(httproutes).
@@ -53,6 +39,7 @@ seealso:
 extends_documentation_fragment:
   - multicluster.canary.fleet
   - multicluster.canary.rollout
+  - multicluster.canary.release_view
   - multicluster.canary.attributes.read_only
 """
 
@@ -132,19 +119,13 @@ message:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.multicluster.canary.plugins.module_utils.fleet import object_argument_spec
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import object_argument_spec, view_argument_spec
 from ansible_collections.multicluster.canary.plugins.module_utils.release_runner import observe
 from ansible_collections.multicluster.canary.plugins.module_utils.runner import execute
 
 
 def argspec():
-    return object_argument_spec(
-        lane=dict(type="dict", options=dict(
-            header=dict(type="str"),
-            value=dict(type="str"),
-            source_labels=dict(type="dict"),
-        )),
-    )
+    return object_argument_spec(**view_argument_spec())
 
 
 def main():

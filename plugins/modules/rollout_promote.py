@@ -72,6 +72,15 @@ options:
         that no cluster keeps serving a version that failed in another one.
     type: bool
     default: false
+  routes:
+    description:
+      - Also read, at the end (after the wait with O(wait=true)), the route objects the Rollout's C(trafficRouting)
+        names in every member, and report where they send plain traffic and the O(lane) (RV(routes)), as
+        M(multicluster.canary.release_info) does - so that a playbook can show the release's status without a
+        second module run.
+      - Costs one read per route object and member.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -89,6 +98,7 @@ seealso:
 extends_documentation_fragment:
   - multicluster.canary.fleet
   - multicluster.canary.rollout
+  - multicluster.canary.release_view
 """
 
 EXAMPLES = r"""
@@ -106,6 +116,16 @@ EXAMPLES = r"""
     wait: true
     wait_timeout: 600
     abort_on_degraded: true
+
+- name: Promote, then say where each member's own routes send traffic (the testers' header included)
+  multicluster.canary.rollout_promote:
+    name: ruoyi-vue
+    namespace: ruoyi
+    action: promote
+    wait: true
+    routes: true
+    lane: {header: X-canary, value: test-user}
+  register: release
 
 - name: Promote only two clusters, reached through a kubeconfig context each
   multicluster.canary.rollout_promote:
@@ -188,10 +208,11 @@ rollouts:
       type: int
       sample: 25
     current_image:
-      description: The first container image of the Rollout's pod template (the version being rolled out).
+      description: The image of the app's container (O(container)) in the Rollout's pod template (the version being
+        rolled out).
       type: str
     stable_image:
-      description: The first container image of the stable ReplicaSet, when it could be read.
+      description: The image of the app's container in the stable ReplicaSet, when it could be read.
       type: str
     stable_rs:
       description: Pod template hash of the stable ReplicaSet (C(status.stableRS)).
@@ -270,6 +291,15 @@ nudged:
       that makes the controller reconcile.
   returned: when a member was nudged
   type: dict
+routes:
+  description:
+    - With O(routes=true), per member, what its route objects do, read at the end (as
+      M(multicluster.canary.release_info) returns them).
+  returned: with O(routes=true), when the task succeeds
+  type: dict
+  sample:
+    k8s-master-beijing:
+      text: "VirtualService ruoyi-vue: stable 70% / canary 30%; X-canary: test-user -> canary 100%"
 unreachable_clusters:
   description:
     - With O(action=status), the clusters that could not be read (down, denied, or without the Rollout), with the
@@ -280,7 +310,7 @@ unreachable_clusters:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.multicluster.canary.plugins.module_utils.fleet import object_argument_spec
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import object_argument_spec, view_argument_spec
 from ansible_collections.multicluster.canary.plugins.module_utils.promote_runner import promote
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import ACTIONS
 from ansible_collections.multicluster.canary.plugins.module_utils.runner import execute
@@ -294,6 +324,8 @@ def argspec():
         wait_timeout=dict(type="int", default=300),
         wait_sleep=dict(type="int", default=2),
         abort_on_degraded=dict(type="bool", default=False),
+        routes=dict(type="bool", default=False),
+        **view_argument_spec()
     )
 
 

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from ansible_collections.multicluster.canary.plugins.module_utils import promote_runner
+from ansible_collections.multicluster.canary.plugins.module_utils.errors import InputError
 from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError
 from ansible_collections.multicluster.canary.plugins.module_utils.runner import Run, RunError
 
@@ -25,16 +26,19 @@ def paused_rollout():
 
 
 class Member(object):
-    def __init__(self, name, rollout, status_subresource=True):
+    def __init__(self, name, rollout, status_subresource=True, objects=None):
         self.name = name
         self.rollout = rollout
         self.status_subresource = status_subresource
+        self.objects = objects or {}
         self.patches = []
+        self.reads = []
 
     def get(self, k, namespace, name, subresource=None):
+        self.reads.append((k.kind, name))
         if k.kind == "Rollout":
             return copy.deepcopy(self.rollout)
-        return None
+        return copy.deepcopy(self.objects.get((k.kind, name)))
 
     def patch(self, k, namespace, name, patch, subresource=None, dry_run=False, **kw):
         if subresource == "status" and not self.status_subresource:
@@ -47,7 +51,10 @@ class Fleet(object):
     def __init__(self, members):
         self.members = dict((m.name, m) for m in members)
 
-    def resolve(self, requested=None, field="clusters"):
+    def clusters(self):
+        return dict((n, True) for n in self.members)
+
+    def resolve(self, requested=None, field="clusters", known=None):
         return list(requested or sorted(self.members))
 
     def placement(self, kind_name, namespace, name):
@@ -75,6 +82,8 @@ def promote(fleet, check_mode=False, **params):
         promote_runner.promote(run)
     except RunError as e:
         return run.outcome(msg=e.msg, failed=True, **e.fields)
+    except InputError as e:
+        return run.outcome(msg=str(e), failed=True, field=e.field)
     return run.outcome()
 
 
@@ -142,3 +151,84 @@ def test_status_reports_the_members_that_answer_and_names_the_others(action):
     assert result["unreachable_clusters"] == {"shanghai": "shanghai: GET: connection refused"}
     assert result["fleet"]["state"] == "degraded"
     assert result["message"].startswith("shanghai could not be read (shanghai: GET: connection refused)")
+
+
+def routed_rollout():
+    ro = paused_rollout()
+    ro["spec"]["strategy"]["canary"].update(
+        canaryService="helloworld-canary", stableService="helloworld-stable",
+        trafficRouting={"istio": {"virtualService": {"name": "helloworld", "routes": ["primary"]}}})
+    return ro
+
+
+def virtual_service(stable, canary):
+    return {"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+            "metadata": {"name": "helloworld", "namespace": "helloworld-rollout"},
+            "spec": {"hosts": ["helloworld"], "http": [{"name": "primary", "route": [
+                {"destination": {"host": "helloworld-stable"}, "weight": stable},
+                {"destination": {"host": "helloworld-canary"}, "weight": canary}]}]}}
+
+
+@pytest.mark.parametrize("params", [dict(), dict(check_mode=True), dict(action="status")])
+def test_routes_are_read_from_each_member_when_asked(params):
+    objects = {"beijing": {("VirtualService", "helloworld"): virtual_service(80, 20)},
+               "shanghai": {("VirtualService", "helloworld"): virtual_service(100, 0)}}
+    fleet = Fleet([Member(n, routed_rollout(), objects=objects[n]) for n in ("beijing", "shanghai")])
+    result = promote(fleet, routes=True, **params)
+    assert not result.get("failed"), result
+    # as each member's own object says (shanghai's was edited by hand), not as the step implies
+    assert result["routes"]["beijing"]["plain_text"] == "stable 80% / canary 20%"
+    assert result["routes"]["shanghai"]["plain_text"] == "stable 100% / canary 0%"
+    without = promote(Fleet([Member("beijing", routed_rollout(), objects=objects["beijing"])]), **params)
+    assert "routes" not in without
+
+
+def test_a_container_the_rollout_does_not_have_is_named_before_any_write():
+    fleet = Fleet([Member("beijing", paused_rollout()), Member("shanghai", paused_rollout())])
+    result = promote(fleet, container="web")
+    assert result["failed"] and result["field"] == "container"
+    assert result["msg"].startswith("container: no container 'web' in Rollout helloworld-rollout/helloworld-stable in "
+                                    "beijing (containers: "), result["msg"]
+    assert all(m.patches == [] for m in fleet.members.values())
+
+
+class Controller(Member):
+    """A member whose Argo Rollouts controller moves a promoted Rollout to its next pause (step 3)."""
+
+    def __init__(self, name, rollout, **kw):
+        super(Controller, self).__init__(name, rollout, **kw)
+        self.rollout["metadata"]["resourceVersion"] = "10"
+        self.watches = []
+
+    def patch(self, k, namespace, name, patch, subresource=None, dry_run=False, **kw):
+        super(Controller, self).patch(k, namespace, name, patch, subresource, dry_run)
+        self.rollout["status"]["pauseConditions"] = None
+        self.rollout["metadata"]["resourceVersion"] = "11"
+        return copy.deepcopy(self.rollout)
+
+    def watch(self, k, namespace, name, resource_version, timeout):
+        self.watches.append(resource_version)
+        paused = copy.deepcopy(self.rollout)
+        paused["status"].update(currentStepIndex=3, pauseConditions=[{"reason": "CanaryPauseStep"}])
+        paused["metadata"]["resourceVersion"] = "12"
+        self.rollout = paused
+        yield "MODIFIED", copy.deepcopy(paused)
+
+
+def test_a_promotion_with_a_wait_reads_each_member_once_and_watches_from_the_patch():
+    objects = {("VirtualService", "helloworld"): virtual_service(50, 50),
+               ("ReplicaSet", "helloworld-stable-7c9d8b6f5d"): {"spec": {"template": {"spec": {"containers": [
+                   {"name": "helloworld", "image": "helloworld:stable"}]}}}}}
+    fleet = Fleet([Controller(n, routed_rollout(), objects=objects) for n in ("beijing", "shanghai")])
+    result = promote(fleet, wait=True, routes=True)
+    assert not result.get("failed"), result
+    assert result["fleet"]["state"] == "aligned" and result["fleet"]["step"] == 3, result["fleet"]
+    for m in fleet.members.values():
+        # the Rollout read once before the patch; the watch starts at the patch's resourceVersion; the final
+        # state is the watch's event; the stable ReplicaSet and the VirtualService are read once, at the end
+        assert m.reads == [("Rollout", "helloworld-stable"), ("ReplicaSet", "helloworld-stable-7c9d8b6f5d"),
+                           ("VirtualService", "helloworld")], m.reads
+        assert m.watches == ["11"] and len(m.patches) == 1
+        assert result["rollouts"][m.name]["stable_image"] == "helloworld:stable"
+        assert result["routes"][m.name]["plain_text"] == "stable 50% / canary 50%"
+    assert result["message"].startswith("promoted in 2 cluster(s); all 2 cluster(s) step 3/")

@@ -71,6 +71,32 @@ def test_summarize_stable_image_from_replicaset(paused):
     assert rs.summarize(paused, stable)["stable_image"].endswith("helloworld:stable")
 
 
+def _two_containers(rollout, first, second):
+    rollout["spec"]["template"]["spec"]["containers"] = [dict(first), dict(second)]
+    return rollout
+
+
+def test_the_released_container_is_the_given_one_not_the_first(paused):
+    sidecar = {"name": "log-shipper", "image": "filebeat:8"}
+    app = {"name": "web", "image": "web:2"}
+    ro = _two_containers(paused, sidecar, app)
+    stable = {"spec": {"template": {"spec": {"containers": [sidecar, {"name": "web", "image": "web:1"}]}}}}
+    s = rs.summarize(ro, stable, container="web")
+    assert (s["current_image"], s["stable_image"]) == ("web:2", "web:1")
+    # unknown container: no image rather than another container's
+    assert rs.summarize(ro, stable, container="nope")["current_image"] is None
+
+
+def test_without_a_container_the_one_named_after_the_rollout_else_the_first(paused):
+    name = paused["metadata"]["name"]
+    ro = _two_containers(paused, {"name": "istio-proxy", "image": "proxy:1"}, {"name": name, "image": "app:2"})
+    assert rs.summarize(ro)["current_image"] == "app:2"
+    ro = _two_containers(paused, {"name": "istio-proxy", "image": "proxy:1"}, {"name": "other", "image": "app:2"})
+    assert rs.summarize(ro)["current_image"] == "proxy:1"
+    assert rs.released_container(ro["spec"]["template"]) == "istio-proxy"
+    assert rs.container_names(ro["spec"]["template"]) == ["istio-proxy", "other"]
+
+
 def test_summarize_healthy_weights_and_images():
     s = rs.summarize(load("healthy"))
     assert s["set_weight"] == 100

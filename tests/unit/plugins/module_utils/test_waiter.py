@@ -104,6 +104,25 @@ def test_the_next_pause_is_seen_within_a_second_of_the_change():
     assert waiter.latest["beijing"]["metadata"]["resourceVersion"] == "3"
 
 
+def test_a_wait_from_a_written_object_watches_without_reading_first():
+    members = [WatchedEndpoint(n, rollout(2, 1, False)) for n in ("beijing", "shanghai")]
+    waiter = FleetWaiter(Fleet(members), ROLLOUT, "ns", "app", window=30)
+
+    def controller():
+        time.sleep(0.2)
+        for m in members:
+            m.change(rollout(3, 3, True))
+
+    t = threading.Thread(target=controller)
+    t.start()
+    written = dict((m.name, rollout(2, 1, False)) for m in members)  # as the PATCH returned them
+    results = waiter.wait(["beijing", "shanghai"], paused_at(3), never, timeout=20, start=written)
+    t.join()
+    assert results == {"beijing": (True, None), "shanghai": (True, None)}
+    assert all(m.gets == 0 and m.watches == 1 for m in members), [(m.gets, m.watches) for m in members]
+    assert waiter.latest["shanghai"]["metadata"]["resourceVersion"] == "3"
+
+
 def test_a_bad_member_ends_every_wait():
     members = [WatchedEndpoint(n, rollout(1, 1, True)) for n in ("beijing", "shanghai")]
     waiter = FleetWaiter(Fleet(members), ROLLOUT, "ns", "app", window=0.5)
