@@ -13,8 +13,8 @@ class ModuleDocFragment(object):
 options:
   container:
     description:
-      - The app's container, the one a release changes, whose image is reported as RV(rollouts.current_image) and
-        RV(rollouts.stable_image) (the catalogue's C(container)).
+      - The app's container, the one a release changes, whose image is reported as each member's C(current_image) and
+        C(stable_image) (the catalogue's C(container)).
       - When omitted, the container named after the Rollout, else the first container of its pod template.
       - A member whose Rollout has no such container fails the task, naming the containers it has.
     type: str

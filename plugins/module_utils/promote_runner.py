@@ -182,8 +182,8 @@ class Promotion(object):
         final = dict((n, self.rollout.latest_objects[n]) for n in sent if n in self.rollout.latest_objects)
         others = [n for n in names if n not in final]
         if others:
-            final.update((n, v[0]) for n, v in self.read(others, "cannot read back after the wait: ",
-                                                        with_images=False).items())
+            reread = self.read(others, "cannot read back after the wait: ", with_images=False)
+            final.update((n, v[0]) for n, v in reread.items())
         self.run.update(**timing)
         self.report(final, "{0} in {1} cluster(s)".format(verb, len(sent)))
 

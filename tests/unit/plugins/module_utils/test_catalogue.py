@@ -287,7 +287,6 @@ def test_namespace_of_the_entry_wins_and_waves_and_replicas_come_from_the_member
     assert cat.render_app("ruoyi-system", fixed, SETTINGS)["replicas"] == 3
 
 
-
 def test_replicas_setting_replaces_the_catalogues_count_and_zero_keeps_it():
     # offboarding's surge: the others hold their share while a member's weight goes to 0
     weights = {"k8s-master-beijing": 1, "k8s-master-shanghai": 1, "k8s-master-shenzhen": 0}
@@ -297,6 +296,7 @@ def test_replicas_setting_replaces_the_catalogues_count_and_zero_keeps_it():
     assert kept["replicas"] == 2
     assert any(e.startswith("replicas:") and "at least 1" in e
                for e in errors_of("ruoyi-system", backend(port=9201), dict(SETTINGS, replicas=-2)))
+
 
 # --- the lab's catalogue: RuoYi as a user describes it ---------------------------------------------
 
