@@ -121,9 +121,11 @@ integration: $(VENV_STAMP) $(COLLECTION_LINK)
 # Every stage runs even when an earlier one failed, so one CI run reports all
 # failures; the lab is torn down whatever integration did, integration runs
 # only on a lab that came up, and the exit status is that of the first failure.
+# Each stage's output is also kept in build/test-logs/STAGE.log, and the end of a failed stage's log is
+# printed again after the summary: the failure is the last thing a CI log shows.
 test: $(VENV_STAMP) $(COLLECTION_LINK)
-	@status=0; failed=""; \
-	step() { local rc=0; $(MAKE) --no-print-directory "$$1" || rc=$$?; \
+	@status=0; failed=""; mkdir -p build/test-logs; \
+	step() { local rc=0; $(MAKE) --no-print-directory "$$1" 2>&1 | tee "build/test-logs/$$1.log"; rc=$${PIPESTATUS[0]}; \
 		if [ $$rc -ne 0 ]; then failed="$$failed $$1"; [ $$status -ne 0 ] || status=$$rc; fi; return $$rc; }; \
 	step unit || true; \
 	step sanity || true; \
@@ -133,6 +135,9 @@ test: $(VENV_STAMP) $(COLLECTION_LINK)
 	else echo "test: lab-up failed, integration, playbook-test, awx-test and molecule skipped" >&2; fi; \
 	step lab-down || true; \
 	step lab-down-check || true; \
+	for f in $$failed; do echo "== test: the end of $$f's output (build/test-logs/$$f.log)" >&2; \
+		grep -E '^(FAILED|ERROR) |^E  |Error|error:|fatal:|failed=[1-9]' "build/test-logs/$$f.log" | tail -40 >&2; \
+		tail -60 "build/test-logs/$$f.log" >&2; done; \
 	if [ $$status -ne 0 ]; then echo "test: FAILED:$$failed" >&2; else echo "test: all stages passed"; fi; \
 	exit $$status
 
