@@ -317,7 +317,8 @@ def test_backend_lane_then_rollback(lab, release_namespace, tmp_path):
 
 
 def test_onboard_during_a_wave_keeps_the_hold(lab, release_namespace, tmp_path):
-    """Waves from the inventory: wave 1 released, wave 2 held; onboarding again keeps the hold."""
+    """Waves from the inventory: wave 1 released, wave 2 held; onboarding again keeps the hold; release.yml
+    then finishes the release wave by wave, and a second run changes nothing."""
     ns, app = release_namespace, "ruoyi-auth"
     old, new = "ruoyi/ruoyi-auth:1.0.0", "ruoyi/ruoyi-auth:1.1.0"
     inventory = tmp_path / "inventory"
@@ -339,3 +340,16 @@ def test_onboard_during_a_wave_keeps_the_hold(lab, release_namespace, tmp_path):
     again = ok(playbook("onboard.yml", inventory=inventory, app=app, multicluster_canary_namespace=ns))
     assert changed(again) == 0, again.stdout[-6000:]
     assert where(lab, app, ns) == during
+
+    # release.yml finishes the release wave by wave: wave 1 promoted to the end, then wave 2's canary
+    # (its hold lifted) promoted to the end; a second run finds no wave to release and changes nothing.
+    done = ok(playbook("release.yml", inventory=inventory, app=app, image=new, multicluster_canary_namespace=ns))
+    after = where(lab, app, ns)
+    assert all(after[m][0] == new and after[m][1] == "Healthy" for m in lab.members), after
+    out = done.stdout
+    assert out.index("Start the canary, wave 1") < out.index("Promote pause by pause, wave 1") \
+        < out.index("Start the canary, wave 2") < out.index("Promote pause by pause, wave 2"), out[-6000:]
+    rerun = ok(playbook("release.yml", inventory=inventory, app=app, image=new, multicluster_canary_namespace=ns))
+    assert changed(rerun) == 0, rerun.stdout[-6000:]
+    assert "Start the canary, wave" not in rerun.stdout
+    assert where(lab, app, ns) == after
