@@ -117,7 +117,10 @@ def awx_workflow(app, spec, members, timeout=0, prefix=PREFIX):
                      "{0} wave {1}: pause {2}/{3}".format(app, wave, number, len(pauses)),
                      _pause_text(app, wave, clusters, pause, number, len(pauses)))
             following = "wave-{0}-pause-{1}-approval".format(wave, number + 1) if number < len(pauses) else after_wave
-            node(promote, following, unified_job_template=prefix + "promote", extra_data={"full": "false"})
+            # from_step: the pause this approval was for; a retried node, or one approved after a timed pause
+            # ended by itself, leaves the members that are past it where they are
+            node(promote, following, unified_job_template=prefix + "promote",
+                 extra_data={"full": "false", "from_step": pause["step"]})
 
     nodes.append({"identifier": ABORT, "unified_job_template": prefix + "abort", "all_parents_must_converge": False,
                   "success_nodes": [], "failure_nodes": []})

@@ -29,6 +29,7 @@ from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status
     gate,
     patches,
     reached_next_pause,
+    split_from_step,
     unified_patch,
 )
 from ansible_collections.multicluster.canary.plugins.module_utils.rollouts import FleetRollout, RolloutReadError
@@ -144,6 +145,23 @@ class Promotion(object):
             self.run.warn(warning)
         return pending, bad
 
+    def from_step(self, before, from_step, action):
+        """The members to promote when the promotion was decided at step ``from_step``: those at it. Members
+        past it (a retry, or a timed pause that ended by itself) are left alone and returned as
+        ``past_step``; a member before it fails the run before anything is written."""
+        if action != "promote":
+            raise InputError("from_step: only with action=promote (got action={0})".format(action), field="from_step")
+        if from_step < 0:
+            raise InputError("from_step: a step index (0 or more), got {0}".format(from_step), field="from_step")
+        at, past, behind = split_from_step(before, from_step)
+        self.run.update(past_step=past)
+        if behind:
+            self.run.fail("refusing to promote from step {0}: {1} not there yet ({2}); promote to step {0} first, "
+                          "or leave from_step out".format(from_step, ", ".join(behind), describe(
+                              dict((n, before[n]) for n in behind))), failed_clusters=dict(
+                              (n, "at step {0}".format(before[n].get("step"))) for n in behind))
+        return at
+
     def abort_everywhere(self, names):
         """Abort every member that is not aborted yet; returns (aborted names, {member: error})."""
         now = self.read(names, "degraded, and cannot read to abort: ", with_images=False)
@@ -202,14 +220,21 @@ def promote(run):
     before = dict((n, found[n][1]) for n in names)
     run.update(rollouts=before, fleet=fleet_summary(before))
 
-    ok, gate_message = gate(before, action)
+    movable = names
+    from_step = run.params.get("from_step")
+    if from_step is not None:
+        movable = promotion.from_step(before, from_step, action)
+    ok, gate_message = gate(dict((n, before[n]) for n in movable), action)
     if run.params["require_same_step"] and not ok:
         run.fail(gate_message)
-    plan = dict((n, patches(found[n][0], action)) for n in names)
+    plan = dict((n, patches(found[n][0], action)) for n in movable)
     plan = dict((n, v) for n, v in plan.items() if v)
     if not plan:
         reason = gate_message if action == "promote" and gate_message.startswith("nothing") else \
             "nothing to do: {0}".format(run.result["fleet"]["message"])
+        if from_step is not None and not movable:
+            reason = "every cluster is past step {0}, where this promotion was decided: {1}".format(
+                from_step, run.result["fleet"]["message"])
         promotion.report(objects, "{0} needs no change in any cluster".format(action))
         return run.update(message="{0} needs no change in any cluster; {1}".format(action, reason))
 

@@ -18,7 +18,7 @@ import re
 
 from ansible_collections.multicluster.canary.plugins.module_utils.errors import InputError
 
-ANSWERS = ("app", "image", "wave", "full", "auto_promote", "force", "bootstrap", "clusters")
+ANSWERS = ("app", "image", "wave", "full", "auto_promote", "force", "bootstrap", "clusters", "from_step")
 YES_NO = ("full", "auto_promote", "force", "bootstrap")
 # what Ansible's bool filter reads as true; the other accepted words are false
 TRUE_WORDS = ("true", "yes", "on", "1")
@@ -62,6 +62,16 @@ def _wave(answers):
             "are released); leave it blank for 1.").format(_json(wave))
 
 
+def _from_step(answers):
+    if "from_step" not in answers:
+        return None
+    step = answers["from_step"]
+    if not isinstance(step, bool) and isinstance(step, (int, str)) and WAVE.match(str(step)):
+        return None
+    return ("from_step: {0} is not a step index (0, 1, ...: the step the members were paused at when the promotion "
+            "was decided); leave it blank to promote from wherever they are.").format(_json(step))
+
+
 def _yes_no(answers, name):
     value = answers[name]
     if isinstance(value, bool) or (isinstance(value, str) and value.strip().lower() in BOOL_WORDS):
@@ -84,7 +94,7 @@ def _bool(value):
 
 
 def check_answers(answers, known_apps, all_allowed=False):
-    """The checked answers: ``{app, image, wave, full, auto_promote, force, bootstrap, clusters}``.
+    """The checked answers: ``{app, image, wave, full, auto_promote, force, bootstrap, clusters, from_step}``.
 
     ``answers`` maps each name of :data:`ANSWERS` to what was given (None when not); ``known_apps``
     lists the catalogue's apps; ``all_allowed`` accepts ``all`` as the app. What is not given is None
@@ -95,7 +105,7 @@ def check_answers(answers, known_apps, all_allowed=False):
     problems = [(name, msg) for name, msg in
                 [("app", _app(found, known_apps, all_allowed)), ("image", _image(found)), ("wave", _wave(found))]
                 + [(n, _yes_no(found, n)) for n in YES_NO if n in found]
-                + [("clusters", _clusters(found))] if msg]
+                + [("clusters", _clusters(found)), ("from_step", _from_step(found))] if msg]
     if problems:
         raise InputError("; ".join(msg for _name, msg in problems), field=problems[0][0])
     clusters = found.get("clusters")
@@ -110,4 +120,5 @@ def check_answers(answers, known_apps, all_allowed=False):
         "force": _bool(found["force"]) if "force" in found else None,
         "bootstrap": _bool(found["bootstrap"]) if "bootstrap" in found else None,
         "clusters": [c.strip() for c in clusters or [] if c.strip()],
+        "from_step": int(found["from_step"]) if "from_step" in found else None,
     }

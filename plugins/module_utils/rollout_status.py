@@ -331,6 +331,26 @@ def gate(per_cluster, action):
         describe(per_cluster))
 
 
+def split_from_step(per_cluster, from_step):
+    """Each member against the step a promotion was decided at: (at, past, behind), lists of names.
+
+    ``at``: at step ``from_step`` (paused there, or on its way into the pause: the gate judges those);
+    ``past``: beyond it (a later step, or fully promoted) - a retried promotion, or a timed pause that
+    ended by itself, must not move these once more; ``behind``: before it (an aborted member is back
+    at step 0). A member without canary steps counts as ``at``.
+    """
+    at, past, behind = [], [], []
+    for name in sorted(per_cluster):
+        step = per_cluster[name].get("step")
+        if step is None or step == from_step:
+            at.append(name)
+        elif step > from_step:
+            past.append(name)
+        else:
+            behind.append(name)
+    return at, past, behind
+
+
 def patches(rollout, action):
     """The merge patches Argo's CLI sends for ``action``, as [(subresource or None, patch)].
 

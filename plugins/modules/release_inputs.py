@@ -24,7 +24,7 @@ options:
   answers:
     description:
       - The answers as given, each null when not given - C(app), C(image), C(wave), C(full), C(auto_promote),
-        C(force), C(bootstrap), C(clusters).
+        C(force), C(bootstrap), C(clusters), C(from_step).
     type: dict
     required: true
   apps:
@@ -89,8 +89,11 @@ answers:
       description: Cluster names (from a list, or names separated by commas); empty when not given.
       type: list
       elements: str
+    from_step:
+      description: The step index a promotion was decided at, an int from 0.
+      type: int
   sample: {app: ruoyi-vue, image: null, wave: 2, full: null, auto_promote: false, force: null, bootstrap: null,
-           clusters: [k8s-master-beijing]}
+           clusters: [k8s-master-beijing], from_step: null}
 field:
   description: The first bad answer.
   returned: when an answer is bad

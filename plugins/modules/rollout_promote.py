@@ -47,6 +47,15 @@ options:
       - Set V(false) to promote whichever clusters are paused, wherever they are.
     type: bool
     default: true
+  from_step:
+    description:
+      - With O(action=promote), the step index (C(status.currentStepIndex), the first number of RV(rollouts.step_text))
+        the members were paused at when the promotion was decided, say by an approval in a workflow.
+      - Only the members at that step are promoted; a member already past it (the promotion retried, or a timed
+        pause that ended by itself) is left where it is and named in RV(past_step), so a promotion decided once
+        never moves a member twice. A member before that step fails the task before anything is written.
+      - Without it, every member paused is promoted from wherever it is.
+    type: int
   wait:
     description:
       - After writing, wait until every changed cluster has settled, that is paused at another step (the next pause),
@@ -300,6 +309,13 @@ routes:
   sample:
     k8s-master-beijing:
       text: "VirtualService ruoyi-vue: stable 70% / canary 30%; X-canary: test-user -> canary 100%"
+past_step:
+  description:
+    - With O(from_step), the members found past that step and left alone (sorted names).
+  returned: with O(from_step)
+  type: list
+  elements: str
+  sample: [k8s-master-shanghai]
 unreachable_clusters:
   description:
     - With O(action=status), the clusters that could not be read (down, denied, or without the Rollout), with the
@@ -320,6 +336,7 @@ def argspec():
     return object_argument_spec(
         action=dict(type="str", default="status", choices=list(ACTIONS)),
         require_same_step=dict(type="bool", default=True),
+        from_step=dict(type="int"),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=300),
         wait_sleep=dict(type="int", default=2),

@@ -132,7 +132,11 @@ def test_workflow_runs_wave_by_wave_with_an_approval_before_each_promotion(two_w
             assert node["extra_data"] == {"wave": int(identifier.split("-")[1])}
         else:
             assert node["unified_job_template"] == TEMPLATES + "promote"
-            assert node["extra_data"] == {"full": "false"}
+            # the step index of the pause its approval was for, as Argo counts steps
+            number = int(identifier.split("-")[3])
+            steps = lab_catalogue()[app]["steps"]
+            pause_steps = [i for i, step in enumerate(steps) if "pause" in step]
+            assert node["extra_data"] == {"full": "false", "from_step": pause_steps[number - 1]}
     abort = nodes["abort"]
     assert abort["unified_job_template"] == TEMPLATES + "abort"
     assert abort["success_nodes"] == [] and abort["failure_nodes"] == []

@@ -128,6 +128,15 @@ def test_workflow_runs_node_by_node_and_passes_the_release_on(awx, lab, workflow
             # the promote node promotes the clusters the canary node passed on, nothing else
             assert job.extravars["clusters"] == canary_artifacts["clusters"], job.extravars
             assert job.extravars["image"] == new and job.extravars["full"] == "false", job.extravars
+            if identifier == "wave-1-pause-1-promote":
+                # AWX's relaunch of the node (a retry): decided at the first pause, it must not move the
+                # members a pause further
+                assert job.extravars["from_step"] == PAUSES[0][0], job.extravars
+                before = dict((m, where(lab, m, ns)) for m in lab.members)
+                retry = awx.run(awx.template("promote"), job.extravars)
+                ok(retry)
+                assert "changed=0" in retry.stdout and "past step" in retry.stdout, retry
+                assert dict((m, where(lab, m, ns)) for m in lab.members) == before
         for member in lab.members:
             want = expected(lab, member, identifier, old, new)
             got = where(lab, member, ns)

@@ -114,6 +114,38 @@ def test_members_at_different_steps_are_refused_unless_asked():
     assert not promote(fleet, require_same_step=False).get("failed")
 
 
+def test_from_step_promotes_the_members_at_it_and_leaves_those_past_it():
+    # a workflow's approval at step 1, retried after one member's timed pause ended by itself (now at step 3)
+    moved = paused_rollout()
+    moved["status"]["currentStepIndex"] = 3
+    fleet = Fleet([Member("beijing", paused_rollout()), Member("shanghai", moved)])
+    result = promote(fleet, from_step=1)
+    assert not result.get("failed"), result
+    assert fleet.members["beijing"].patches == [("status", {"status": {"pauseConditions": None}}, False)]
+    assert fleet.members["shanghai"].patches == []
+    assert result["past_step"] == ["shanghai"]
+
+
+def test_from_step_retried_after_every_member_moved_on_changes_nothing():
+    moved = paused_rollout()
+    moved["status"]["currentStepIndex"] = 3
+    fleet = Fleet([Member("beijing", copy.deepcopy(moved)), Member("shanghai", moved)])
+    result = promote(fleet, from_step=1)
+    assert not result.get("failed") and result["changed"] is False
+    assert all(m.patches == [] for m in fleet.members.values())
+    assert "past step 1" in result["message"] and result["past_step"] == ["beijing", "shanghai"]
+
+
+def test_from_step_refuses_a_member_not_there_yet_before_any_write():
+    fleet = Fleet([Member("beijing", paused_rollout()), Member("shanghai", paused_rollout())])
+    result = promote(fleet, from_step=3)
+    assert result["failed"] and result["msg"].startswith("refusing to promote from step 3")
+    assert set(result["failed_clusters"]) == {"beijing", "shanghai"}
+    assert all(m.patches == [] for m in fleet.members.values())
+    wrong = promote(fleet, action="abort", from_step=1)
+    assert wrong["failed"] and wrong["field"] == "from_step"
+
+
 def test_without_a_status_subresource_the_whole_object_is_patched_on_the_404_status():
     fleet = Fleet([Member("beijing", paused_rollout(), status_subresource=False)])
     result = promote(fleet)

@@ -31,18 +31,18 @@ def refused(given, all_allowed=False):
 @pytest.mark.parametrize("blank", ["", "  ", None])
 def test_blank_or_null_answers_are_not_given(blank):
     checked = check_answers(answers(app="ruoyi-vue", image=blank, wave=blank, full=blank, auto_promote=blank,
-                                    force=blank, bootstrap=blank, clusters=blank), APPS)
+                                    force=blank, bootstrap=blank, clusters=blank, from_step=blank), APPS)
     assert checked == {"app": "ruoyi-vue", "image": None, "wave": None, "full": None, "auto_promote": None,
-                       "force": None, "bootstrap": None, "clusters": []}
+                       "force": None, "bootstrap": None, "clusters": [], "from_step": None}
 
 
 def test_answers_are_typed_as_the_playbooks_use_them():
     checked = check_answers(answers(app="ruoyi-vue", image="ruoyi/ruoyi-vue:1.1.0", wave=" 2 ", full="Yes",
                                     auto_promote="off", force=True, bootstrap="1",
-                                    clusters=" k8s-master-beijing, ,k8s-master-shanghai "), APPS)
+                                    clusters=" k8s-master-beijing, ,k8s-master-shanghai ", from_step="0"), APPS)
     assert checked == {"app": "ruoyi-vue", "image": "ruoyi/ruoyi-vue:1.1.0", "wave": 2, "full": True,
                        "auto_promote": False, "force": True, "bootstrap": True,
-                       "clusters": ["k8s-master-beijing", "k8s-master-shanghai"]}
+                       "clusters": ["k8s-master-beijing", "k8s-master-shanghai"], "from_step": 0}
     assert check_answers(answers(app="ruoyi-vue", wave=3, clusters=["a", " b "]), APPS)["clusters"] == ["a", "b"]
 
 
@@ -77,6 +77,9 @@ def test_all_where_allowed():
     ({"clusters": {"a": 1}}, "clusters", 'clusters: {"a": 1} is not a list of cluster names (a list, or names '
                                          'separated by commas); leave it blank for every cluster.'),
     ({"clusters": ["a", 2]}, "clusters", 'clusters: ["a", 2] is not a list of cluster names'),
+    ({"from_step": "-1"}, "from_step", 'from_step: "-1" is not a step index (0, 1, ...: the step the members were '
+                                       'paused at when the promotion was decided)'),
+    ({"from_step": True}, "from_step", "from_step: true is not a step index"),
 ])
 def test_a_bad_answer_is_named_with_what_it_accepts(given, field, text):
     e = refused(dict(given, app="ruoyi-vue"))

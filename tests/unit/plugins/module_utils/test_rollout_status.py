@@ -257,6 +257,19 @@ def test_gate_nothing_paused_passes_as_noop():
     assert ok and msg.startswith("nothing to promote")
 
 
+# --- from_step -----------------------------------------------------------------
+
+def test_split_from_step_at_past_and_behind():
+    per = fleet(beijing="paused_step1", shanghai="frontend_paused_step3", guangzhou="healthy", shenzhen="aborted")
+    assert rs.split_from_step(per, 1) == (["beijing"], ["guangzhou", "shanghai"], ["shenzhen"])
+    assert rs.split_from_step(per, 3) == (["shanghai"], ["guangzhou"], ["beijing", "shenzhen"])
+
+
+def test_split_from_step_without_steps_is_at():
+    per = {"beijing": dict(rs.summarize(load("healthy")), step=None)}
+    assert rs.split_from_step(per, 2) == (["beijing"], [], [])
+
+
 @pytest.mark.parametrize("action", ["status", "promote_full", "abort", "retry", "pause", "resume"])
 def test_gate_only_promote(action):
     assert rs.gate(fleet(beijing="paused_step1", shanghai="degraded"), action) == (True, "")
