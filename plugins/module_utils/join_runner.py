@@ -261,9 +261,9 @@ class ClusterMembership(object):
         impersonator_name, controllers_name = kj.token_secret_names(self.name)
         impersonator = self.wait_token(impersonator_name)
         controllers = self.wait_token(controllers_name)
-        imp_token = ((impersonator or {}).get("data") or {}).get("token") or kj.HIDDEN
-        token = ((controllers or {}).get("data") or {}).get("token") or kj.HIDDEN
-        ca_bundle = ((controllers or {}).get("data") or {}).get("ca.crt") or self._kubeconfig_ca() or kj.HIDDEN
+        imp_token = ((impersonator or {}).get("data") or {}).get("token") or kj.NOT_YET
+        token = ((controllers or {}).get("data") or {}).get("token") or kj.NOT_YET
+        ca_bundle = ((controllers or {}).get("data") or {}).get("ca.crt") or self._kubeconfig_ca() or kj.NOT_YET
 
         # In Karmada: the credentials, then the Cluster that refers to them.
         self.ensure_namespace(self.control, "karmada")

@@ -29,6 +29,9 @@ SYSTEM_LABELS = {"karmada.io/system": "true"}
 IMPERSONATOR = "karmada-impersonator"
 TOKEN_SECRET_TYPE = "kubernetes.io/service-account-token"
 HIDDEN = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+# What a Secret value not known yet stands for in check mode (the member's token controller has not
+# filled the token in): valid base64, since check mode sends the Secrets as a server-side dry run.
+NOT_YET = "bm90IGtub3duIHlldA=="  # base64 of "not known yet"
 
 # Karmada's ValidateClusterName: a DNS-1123 label of at most 48 characters.
 NAME_MAX = 48
