@@ -187,7 +187,23 @@ def api_groups(items):
     return out
 
 
-class Manifest(object):
+class Addressed(object):
+    """An object's key, its label in findings, and its labels; from ``group, kind, namespace, name, obj``."""
+
+    @property
+    def key(self):
+        return okey(self.group, self.kind, self.namespace, self.name)
+
+    @property
+    def label(self):
+        return describe(self.kind, self.namespace, self.name)
+
+    @property
+    def labels(self):
+        return (self.obj.get("metadata") or {}).get("labels") or {}
+
+
+class Manifest(Addressed):
     """One object the release is about to write (or the user would ``kubectl apply``), and where it came from."""
 
     def __init__(self, obj, source, namespaced=True, default_namespace="default"):
@@ -205,18 +221,6 @@ class Manifest(object):
             # What kubectl apply does with an object that names no namespace.
             self.obj = copy.deepcopy(obj)
             self.obj.setdefault("metadata", {})["namespace"] = self.namespace
-
-    @property
-    def key(self):
-        return okey(self.group, self.kind, self.namespace, self.name)
-
-    @property
-    def label(self):
-        return describe(self.kind, self.namespace, self.name)
-
-    @property
-    def labels(self):
-        return (self.obj.get("metadata") or {}).get("labels") or {}
 
     @property
     def spec(self):

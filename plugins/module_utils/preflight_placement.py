@@ -25,6 +25,7 @@ __metaclass__ = type
 
 from ansible_collections.multicluster.canary.plugins.module_utils.preflight_model import (
     ERROR,
+    Addressed,
     KARMADA,
     WARNING,
     could_not_check,
@@ -32,7 +33,6 @@ from ansible_collections.multicluster.canary.plugins.module_utils.preflight_mode
     finding,
     is_unknown,
     lkey,
-    okey,
     selector_matches,
     selector_string,
 )
@@ -46,25 +46,13 @@ BOOTSTRAP_FIX = ("install the Rollout interpreter before any policy places a Rol
                  "(module multicluster.canary.karmada_interpreter)")
 
 
-class Template(object):
+class Template(Addressed):
     """A resource template as Karmada's detector sees it (its group's preferred version)."""
 
     def __init__(self, group, kind, namespace, name, obj, manifest=None):
         self.group, self.kind, self.namespace, self.name = group, kind, namespace or "", name
         self.obj = obj if isinstance(obj, dict) and not is_unknown(obj) else {}
         self.manifest = manifest
-
-    @property
-    def key(self):
-        return okey(self.group, self.kind, self.namespace, self.name)
-
-    @property
-    def label(self):
-        return describe(self.kind, self.namespace, self.name)
-
-    @property
-    def labels(self):
-        return (self.obj.get("metadata") or {}).get("labels") or {}
 
 
 class Policy(object):
