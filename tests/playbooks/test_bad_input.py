@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from tests.playbooks.conftest import written_state
 from tests.playbooks.test_playbooks import ROOT, failed, ok, playbook
 
 pytestmark = pytest.mark.lab
@@ -19,20 +20,7 @@ MEMBER_KINDS = "rollouts.argoproj.io,services,virtualservices.networking.istio.i
 
 
 def versions(lab, ns):
-    """{(context, kind, name): what a write of ours would change} of the app's objects in Karmada and every member.
-
-    The resourceVersion, except for Rollouts: Karmada aggregates the members' status into its Rollout template
-    (and Argo Rollouts writes each member's status) whenever it gets to it, which moves their resourceVersion
-    with nothing written by us; for them, what only a write changes - generation (spec), labels, annotations.
-    """
-    found = {}
-    for context, kinds in [(lab.karmada, KINDS)] + [(m, MEMBER_KINDS) for m in lab.members]:
-        for item in json.loads(lab.kubectl("get", kinds, "-n", ns, "-o", "json", context=context))["items"]:
-            meta = item["metadata"]
-            found[(context, item["kind"], meta["name"])] = (
-                (meta.get("generation"), meta.get("labels"), meta.get("annotations")) if item["kind"] == "Rollout"
-                else meta["resourceVersion"])
-    return found
+    return written_state(lab, ns, KINDS, MEMBER_KINDS)
 
 
 @pytest.fixture(scope="module")
