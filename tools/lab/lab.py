@@ -36,19 +36,73 @@ class LabError(RuntimeError):
 
 
 class Lab:
-    def __init__(self, state: Path | None = None, members: int | None = None):
+    def __init__(self, state: Path | None = None, members: int | None = None, profile: str | None = None):
         self.state = Path(state or os.environ.get("MCC_LAB_DIR") or ROOT / ".lab").resolve()
         saved = self._saved()
         count = members or saved.get("member_count") or 4
         self.members = topology.member_names(count)
+        self.profile = self._choose_profile(profile)
+        self.versions = build.load_versions(self.profile)
         self.bindir = self.state / "bin"
         self._pki = None
         self._procs = {}  # processes started by this invocation: their exit status is known exactly
+        self._kwok_written = False
 
     # ---- files -------------------------------------------------------------------------------
     def _saved(self) -> dict:
         f = self.state / "lab.json"
         return json.loads(f.read_text()) if f.exists() else {}
+
+    @property
+    def profile_file(self) -> Path:
+        """The version profile the lab's etcd data was written with."""
+        return self.state / "profile.json"
+
+    def _data_profile(self) -> dict:
+        f = self.profile_file
+        return json.loads(f.read_text()) if f.exists() else {}
+
+    def _choose_profile(self, requested: str | None) -> str:
+        """The profile asked for; else the running lab's (so start/stop/status/up act on what runs); else the default."""
+        if requested or os.environ.get(build.PROFILE_ENV):
+            return build.profile_name(requested)
+        data = self._data_profile()
+        if data.get("profile") in build.load_profiles()["profiles"] and self.running_ids():
+            return data["profile"]
+        return build.profile_name()
+
+    def running_ids(self) -> list:
+        """Components with a live PID file, whatever the member count or profile they were started with."""
+        pid_dir = self.state / "pids"
+        ids = [f.name[:-4].replace("__", "/") for f in pid_dir.glob("*.pid")] if pid_dir.exists() else []
+        return sorted(cid for cid in ids if self.pid(cid))
+
+    def _settle_profile(self) -> None:
+        """Data written by other versions is not reused: versions may only move forward on etcd and the
+        API servers' storage, and a switch between profiles is a test of a fresh install."""
+        data = self._data_profile()
+        if not data:
+            # A lab started before versions.json had profiles ran the versions that became the default
+            # profile: adopt its data (and, if it runs, the lab itself) instead of wiping or refusing it.
+            default = build.load_profiles()["default"]
+            data = {"profile": default, "versions": build.load_versions(default)}
+        has_data = (self.state / "etcd").exists()
+        if has_data and data.get("versions") != self.versions:
+            what = "the {0} profile ({1})".format(data["profile"], _versions_text(data["versions"]))
+            if self.running_ids() and data["profile"] == self.profile:
+                raise LabError("the lab in {0} runs {1}, not the versions {2} now gives that profile; stop it "
+                               "(`make lab-down`) first".format(self.state, what, build.VERSIONS_FILE.name))
+            if self.running_ids():
+                raise LabError("the lab in {0} runs {1}; stop it (`make lab-down`) before starting the {2} profile, "
+                               "or ask for the running one ({3}={4})".format(self.state, what, self.profile,
+                                                                           build.PROFILE_ENV, data["profile"]))
+            log("the lab's etcd data was written by {0}: starting the {1} profile with fresh data".format(
+                what, self.profile))
+            import shutil
+            shutil.rmtree(self.state / "etcd")
+        text = json.dumps({"profile": self.profile, "versions": self.versions}, indent=2) + "\n"
+        if not self.profile_file.exists() or self.profile_file.read_text() != text:
+            self.profile_file.write_text(text)
 
     @property
     def pki(self) -> dict:
@@ -71,9 +125,24 @@ class Lab:
         return self.state / cluster / "admin.kubeconfig"
 
     def kwok_config(self) -> Path:
+        """KWOK's configuration: the stages that make nodes Ready and pods Running/Ready/Completed/deleted.
+
+        KWOK up to v0.7 used these stages when its configuration had none; v0.8 exits with "no stages found".
+        They come from the KWOK module of the profile's version (what v0.7 built in)."""
         path = self.state / "kwok.yaml"
-        if not path.exists():
-            path.write_text("apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n")
+        if self._kwok_written:
+            return path
+        src = build.module_dir("sigs.k8s.io/kwok", self.versions["kwok"]) / "kustomize" / "stage"
+        # No KwokConfiguration document: without one KWOK applies its defaults (v0.8 leaves the play-stage
+        # parallelism of a given but empty one at 0 and exits).
+        docs = []
+        for name in ("node/fast/node-initialize.yaml", "node/heartbeat/node-heartbeat.yaml", "pod/fast/pod-ready.yaml",
+                     "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml"):
+            docs.append((src / name).read_text())
+        text = "---\n".join(d if d.endswith("\n") else d + "\n" for d in docs)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+        self._kwok_written = True
         return path
 
     def webhook_cert_dir(self) -> Path:
@@ -231,7 +300,9 @@ class Lab:
     def up(self) -> None:
         started = time.monotonic()
         topology.ensure_dirs(self)
-        paths = build.build()
+        self._settle_profile()
+        log("profile {0}: {1}".format(self.profile, _versions_text(self.versions)))
+        paths = build.build(profile=self.profile)
         build.link_into(self.bindir, paths)
         crds = paths["crds"]
         self.write_kubeconfigs()
@@ -268,7 +339,7 @@ class Lab:
         log("up in {0:.0f}s; kubeconfig: {1}".format(time.monotonic() - started, self.kubeconfig))
 
     def bootstrap_karmada(self, crds: Path) -> None:
-        karmada_src = build.module_dir("github.com/karmada-io/karmada", build.load_versions()["karmada"])
+        karmada_src = build.module_dir("github.com/karmada-io/karmada", self.versions["karmada"])
         ca_b64 = _b64file(self.pki["ca_crt"])
         self.kubectl(KARMADA, "create", "namespace", "karmada-system", check=False)
         self.kubectl(KARMADA, "create", "namespace", "karmada-cluster", check=False)
@@ -393,7 +464,8 @@ class Lab:
     def write_info(self) -> None:
         info = {"kubeconfig": str(self.kubeconfig), "members": self.members, "member_count": len(self.members),
                 "karmada_context": KARMADA_CONTEXT, "bin": str(self.bindir),
-                "automation_kubeconfig": str(self.automation_kubeconfig)}
+                "automation_kubeconfig": str(self.automation_kubeconfig),
+                "profile": self.profile, "versions": self.versions}
         (self.state / "lab.json").write_text(json.dumps(info, indent=2) + "\n")
         write_inventory(self)
 
@@ -411,7 +483,7 @@ class Lab:
             self.pidfile(cid).unlink(missing_ok=True)
         if purge:
             import shutil
-            for sub in ("etcd", "lab.json"):
+            for sub in ("etcd", "lab.json", self.profile_file.name):
                 p = self.state / sub
                 if p.is_dir():
                     shutil.rmtree(p)
@@ -447,6 +519,10 @@ def write_inventory(lab: Lab) -> None:
     }}}
     text = "# Written by `make lab-up` (tools/lab): the local federation.\n" + yaml.safe_dump(hosts, sort_keys=False)
     (inv_dir / "hosts.yml").write_text(text)
+
+
+def _versions_text(versions: dict) -> str:
+    return ", ".join("{0} {1}".format(k, v) for k, v in versions.items())
 
 
 def _write_private(path: Path, text: str) -> None:

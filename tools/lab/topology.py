@@ -143,7 +143,6 @@ def karmada_components(lab) -> list:
             lab.binary("karmada-controller-manager"),
             "--kubeconfig=" + kc,
             "--cluster-status-update-frequency=5s",
-            "--failover-eviction-timeout=30s",
             "--controllers=*",
             "--leader-elect=false",
             "--metrics-bind-address=127.0.0.1:{0}".format(port(0, 48)),
@@ -182,7 +181,9 @@ def member_components(lab, index: int, name: str) -> list:
             "--config=" + str(lab.kwok_config()),
             "--manage-all-nodes=true",
             "--cidr=10.{0}.0.1/16".format(200 + index),
-        ]),
+            # Only for its /healthz: without a health check, a KWOK that exits at start looked started.
+            "--server-address=127.0.0.1:{0}".format(port(index, 92)),
+        ], health="http://127.0.0.1:{0}/healthz".format(port(index, 92))),
         Component(name, "rollouts-controller", [
             lab.binary("rollouts-controller"),
             "--kubeconfig=" + kc,
