@@ -7,7 +7,7 @@ import sys
 import time
 
 from tools.lab import build
-from tools.lab.lab import Lab, LabError, log
+from tools.lab.lab import Lab, LabError, log, pss_kib
 
 
 def _epilog() -> str:
@@ -71,8 +71,9 @@ def main(argv=None) -> int:
             print("profile: {0} ({1})".format(lab.profile, ", ".join(
                 "{0} {1}".format(k, v) for k, v in lab.versions.items())))
             print("kubeconfig: {0}".format(lab.kubeconfig))
-            print("total RSS: {0:.0f} MiB across {1} running process(es)".format(
-                total / 1024, sum(1 for r in rows if r[1])))
+            pss = sum(pss_kib(r[1]) for r in rows if r[1])
+            print("total RSS: {0:.0f} MiB across {1} running process(es) (PSS {2:.0f} MiB)".format(
+                total / 1024, sum(1 for r in rows if r[1]), pss / 1024))
             return 0 if all(r[2] == "healthy" for r in rows) else 3
         elif args.cmd == "start":
             comp = lab.component(args.component)
