@@ -95,8 +95,8 @@ class Lab:
                                "(`make lab-down`) first".format(self.state, what, build.VERSIONS_FILE.name))
             if self.running_ids():
                 raise LabError("the lab in {0} runs {1}; stop it (`make lab-down`) before starting the {2} profile, "
-                               "or ask for the running one ({3}={4})".format(self.state, what, self.profile,
-                                                                           build.PROFILE_ENV, data["profile"]))
+                               "or ask for the running one ({3}={4})".format(
+                                   self.state, what, self.profile, build.PROFILE_ENV, data["profile"]))
             log("the lab's etcd data was written by {0}: starting the {1} profile with fresh data".format(
                 what, self.profile))
             import shutil
