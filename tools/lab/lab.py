@@ -409,8 +409,14 @@ class Lab:
         self.apply_docs(member, nodes)
 
     def join(self, member: str) -> None:
-        existing = self.kubectl(KARMADA, "get", "clusters", member, "-o", "name", check=False).strip()
+        existing = self.kubectl(KARMADA, "get", "clusters", member, "-o", "json", check=False).strip()
         if existing:
+            # A lab made before its ports moved (MCC_LAB_BASE_PORT) keeps the old address in its Cluster.
+            endpoint = topology.apiserver_url(self.clusters().index(member))
+            if json.loads(existing).get("spec", {}).get("apiEndpoint") != endpoint:
+                log("{0}: apiEndpoint moved to {1}".format(member, endpoint))
+                self.kubectl(KARMADA, "patch", "clusters", member, "--type", "merge",
+                             "-p", json.dumps({"spec": {"apiEndpoint": endpoint}}))
             return
         log("joining " + member)
         subprocess.run([self.binary("karmadactl"), "join", member,
