@@ -32,6 +32,12 @@ PYTEST_ARGS ?=
 LINT_ARGS ?=
 INVENTORY ?= inventories/lab
 
+# The lab's version profile (tools/lab/versions.json): empty means the running lab's, else the file's
+# default (`min`, the oldest supported versions); `MCC_LAB_PROFILE=latest make test` runs everything on
+# the newest upstream versions the lab builds.
+MCC_LAB_PROFILE ?=
+export MCC_LAB_PROFILE
+
 # ansible-test needs a real tree named .../ansible_collections/NAMESPACE/NAME and
 # only tests the files inside it, so sanity runs on a copy of the tracked (and
 # new, not ignored) files. The copy gets a `git init` of its own: ansible-test
@@ -54,6 +60,7 @@ help:
 	@echo "make bench        with the lab up: stage costs against baselines of the same run (bench/README.md)"
 	@echo "make venv | collection-link | clean | distclean"
 	@echo "options: PYTEST_ARGS=..., SANITY_ARGS='--test validate-modules', LINT_ARGS=..."
+	@echo "         MCC_LAB_PROFILE=min|latest (lab versions, tools/lab/versions.json; default min)"
 
 # --- environment -----------------------------------------------------------
 

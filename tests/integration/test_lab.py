@@ -10,6 +10,7 @@ import pytest
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+LAB_DIR = Path(os.environ.get("MCC_LAB_DIR", ROOT / ".lab"))
 
 pytestmark = pytest.mark.lab
 
@@ -24,6 +25,31 @@ def _ready_clusters(lab):
 
 def test_four_clusters_ready(lab):
     assert _ready_clusters(lab) == sorted(MEMBERS_WEIGHT_1)
+
+
+def test_lab_runs_the_versions_of_its_profile(lab):
+    """What runs is what tools/lab/versions.json names for the profile (MCC_LAB_PROFILE, default latest)."""
+    from tools.lab import build
+
+    profile = lab.info["profile"]
+    versions = build.load_versions(profile)
+    assert lab.info["versions"] == versions
+    if os.environ.get(build.PROFILE_ENV):
+        assert profile == os.environ[build.PROFILE_ENV]
+    # every API server reports the profile's Kubernetes version
+    for context in [lab.karmada, *lab.members]:
+        assert json.loads(lab.kubectl("get", "--raw", "/version", context=context))["gitVersion"] == \
+            versions["kubernetes"], context
+    # every lab process runs a binary built for the profile's version of its component
+    expected = {step[0]: build.component_dir(step[0], versions[step[1]]) for step in build.STEPS}
+    seen = set()
+    for pidfile in (LAB_DIR / "pids").glob("*.pid"):
+        pid = pidfile.read_text().split()[0]
+        exe = Path(os.path.realpath("/proc/{0}/exe".format(pid)))
+        component = exe.parent.name.split("@")[0]
+        assert exe.parent == expected[component], (pidfile.name, exe)
+        seen.add(component)
+    assert seen == set(expected)
 
 
 def test_weighted_deployment_gives_one_ready_replica_per_member(lab, namespace):

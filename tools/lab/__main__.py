@@ -7,15 +7,35 @@ import sys
 import time
 
 from tools.lab import build
-from tools.lab.lab import Lab, LabError, log
+from tools.lab.lab import Lab, LabError, log, pss_kib
+
+
+def _epilog() -> str:
+    """The version profiles, read from versions.json so the help cannot disagree with it."""
+    try:
+        data = build.load_profiles()
+    except (OSError, ValueError) as e:
+        return "version profiles: unreadable ({0})".format(e)
+    lines = ["version profiles (tools/lab/{0}), chosen by {1}=NAME or --profile NAME; without either,".format(
+        build.VERSIONS_FILE.name, build.PROFILE_ENV),
+        "commands act on the running lab's profile, else the default. `up` with another profile than the",
+        "stopped lab's data starts from fresh etcd data:"]
+    for name, versions in data["profiles"].items():
+        lines.append("  {0}{1}: {2}".format(name, " (default)" if name == data["default"] else "",
+                                            ", ".join("{0} {1}".format(k, v) for k, v in versions.items())))
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.lab", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.lab", description=__doc__, epilog=_epilog(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=None, help="number of member clusters (default 4)")
     parser.add_argument("--join", type=int, default=None, metavar="N",
                         help="join only the first N members to Karmada (default: all); the others run unjoined, "
                              "with a context in .lab/kubeconfig, for playbooks/onboard.yml to join")
+    parser.add_argument("--profile", default=None,
+                        help="version profile from tools/lab/versions.json (default: $MCC_LAB_PROFILE, else the "
+                             "running lab's, else the file's default)")
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("build", help="build (or find cached) binaries and print the cache directory")
     sub.add_parser("up", help="start the federation (idempotent; recovers a half-started lab)")
@@ -27,13 +47,18 @@ def main(argv=None) -> int:
         p.add_argument("component")
     args = parser.parse_args(argv)
 
-    if args.cmd == "build":
-        started = time.monotonic()
-        for name, path in sorted(build.build().items()):
-            print(name, path)
-        log("build step took {0:.0f}s".format(time.monotonic() - started))
-        return 0
-    lab = Lab(members=args.members, join=args.join)
+    try:
+        if args.cmd == "build":
+            started = time.monotonic()
+            profile = build.profile_name(args.profile)
+            for name, path in sorted(build.build(profile=profile).items()):
+                print(name, path)
+            log("build step ({0} profile) took {1:.0f}s".format(profile, time.monotonic() - started))
+            return 0
+        lab = Lab(members=args.members, join=args.join, profile=args.profile)
+    except ValueError as e:
+        print("lab: {0}".format(e), file=sys.stderr)
+        return 2
     try:
         if args.cmd == "up":
             lab.up()
@@ -46,9 +71,12 @@ def main(argv=None) -> int:
             for cid, pid, state, rss in rows:
                 print("{0:<{w}}  {1:>7}  {2:<22} {3:>8.0f} MiB".format(cid, pid or "-", state, rss / 1024, w=width))
             total = sum(r[3] for r in rows)
+            print("profile: {0} ({1})".format(lab.profile, ", ".join(
+                "{0} {1}".format(k, v) for k, v in lab.versions.items())))
             print("kubeconfig: {0}".format(lab.kubeconfig))
-            print("total RSS: {0:.0f} MiB across {1} running process(es)".format(
-                total / 1024, sum(1 for r in rows if r[1])))
+            pss = sum(pss_kib(r[1]) for r in rows if r[1])
+            print("total RSS: {0:.0f} MiB across {1} running process(es) (PSS {2:.0f} MiB)".format(
+                total / 1024, sum(1 for r in rows if r[1]), pss / 1024))
             return 0 if all(r[2] == "healthy" for r in rows) else 3
         elif args.cmd == "start":
             comp = lab.component(args.component)

@@ -4,6 +4,10 @@ Nothing upstream is vendored into the repository: every component is fetched
 with ``go mod download`` / ``go install`` at the versions pinned in
 ``versions.json`` and built into ``~/.cache/multicluster-canary/lab/components/<name>@<version>/``.
 A second run with the same versions finds the binaries and does nothing.
+
+``versions.json`` holds named profiles of versions that build and run together: ``min`` (the
+oldest versions the collection supports, the file's ``default``) and ``latest`` (the newest the Go
+proxy serves that build together). ``MCC_LAB_PROFILE`` (or ``--profile``) picks one.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 VERSIONS_FILE = HERE / "versions.json"
+PROFILE_ENV = "MCC_LAB_PROFILE"
+VERSION_KEYS = ("kubernetes", "etcd", "karmada", "kwok", "argo_rollouts", "istio_api", "gateway_api")
 
 K8S_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
 KARMADA_BINARIES = (
@@ -32,8 +38,32 @@ ARGO_BINARIES = ("rollouts-controller", "kubectl-argo-rollouts")
 ALL_BINARIES = K8S_BINARIES + KARMADA_BINARIES + ARGO_BINARIES + ("etcd", "kwok")
 
 
-def load_versions() -> dict:
-    return json.loads(VERSIONS_FILE.read_text())
+def load_profiles() -> dict:
+    """{"default": name, "profiles": {name: {component key: version}}}, checked."""
+    data = json.loads(VERSIONS_FILE.read_text())
+    profiles = data.get("profiles") or {}
+    for name, versions in profiles.items():
+        missing = [k for k in VERSION_KEYS if not versions.get(k)]
+        if missing:
+            raise ValueError("{0}: profile {1!r} has no version for {2}".format(VERSIONS_FILE, name, ", ".join(missing)))
+    if data.get("default") not in profiles:
+        raise ValueError("{0}: default profile {1!r} is not one of {2}".format(
+            VERSIONS_FILE, data.get("default"), ", ".join(sorted(profiles))))
+    return data
+
+
+def profile_name(requested: str | None = None) -> str:
+    """The profile asked for (argument, else $MCC_LAB_PROFILE), else the default one; unknown names fail."""
+    data = load_profiles()
+    name = requested or os.environ.get(PROFILE_ENV) or data["default"]
+    if name not in data["profiles"]:
+        raise ValueError("unknown lab profile {0!r} (--profile or {1}): choose one of {2} ({3})".format(
+            name, PROFILE_ENV, ", ".join(sorted(data["profiles"])), VERSIONS_FILE.name))
+    return name
+
+
+def load_versions(profile: str | None = None) -> dict:
+    return dict(load_profiles()["profiles"][profile_name(profile)])
 
 
 def cache_root() -> Path:
@@ -198,10 +228,11 @@ def crds_dir(versions: dict) -> Path:
     return cache_root() / "crds" / "-".join(versions[k] for k in CRD_KEYS)
 
 
-def build(force: bool = False) -> dict:
+def build(force: bool = False, profile: str | None = None) -> dict:
     """Build what is missing; return {binary name: path} and the CRD directory under key 'crds'."""
-    versions = load_versions()
-    work = cache_root() / "work"
+    versions = load_versions(profile)
+    # One work directory per build, so a build of another profile running at the same time keeps its own.
+    work = cache_root() / "work" / str(os.getpid())
     paths, timings = {}, {}
     for name, key, fn, outputs in STEPS:
         bindir = component_dir(name, versions[key])

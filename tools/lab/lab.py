@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RBAC_DIR = ROOT / "docs" / "rbac"
 AUTOMATION_NAMESPACE = "karmada-system"
 AUTOMATION_TOKEN_SECRET = "multicluster-canary-token"
+INOTIFY_LIMIT = Path("/proc/sys/fs/inotify/max_user_instances")
 
 
 def log(msg: str) -> None:
@@ -36,7 +37,8 @@ class LabError(RuntimeError):
 
 
 class Lab:
-    def __init__(self, state: Path | None = None, members: int | None = None, join: int | None = None):
+    def __init__(self, state: Path | None = None, members: int | None = None, join: int | None = None,
+                 profile: str | None = None):
         self.state = Path(state or os.environ.get("MCC_LAB_DIR") or ROOT / ".lab").resolve()
         saved = self._saved()
         count = members or saved.get("member_count") or 4
@@ -46,14 +48,68 @@ class Lab:
         if join is None:
             join = saved.get("join_count", count) if members is None else count
         self.joined = self.members[:max(0, min(join, count))]
+        self.profile = self._choose_profile(profile)
+        self.versions = build.load_versions(self.profile)
         self.bindir = self.state / "bin"
         self._pki = None
         self._procs = {}  # processes started by this invocation: their exit status is known exactly
+        self._kwok_written = False
 
     # ---- files -------------------------------------------------------------------------------
     def _saved(self) -> dict:
         f = self.state / "lab.json"
         return json.loads(f.read_text()) if f.exists() else {}
+
+    @property
+    def profile_file(self) -> Path:
+        """The version profile the lab's etcd data was written with."""
+        return self.state / "profile.json"
+
+    def _data_profile(self) -> dict:
+        f = self.profile_file
+        return json.loads(f.read_text()) if f.exists() else {}
+
+    def _choose_profile(self, requested: str | None) -> str:
+        """The profile asked for; else the running lab's (so start/stop/status/up act on what runs); else the default."""
+        if requested or os.environ.get(build.PROFILE_ENV):
+            return build.profile_name(requested)
+        data = self._data_profile()
+        if data.get("profile") in build.load_profiles()["profiles"] and self.running_ids():
+            return data["profile"]
+        return build.profile_name()
+
+    def running_ids(self) -> list:
+        """Components with a live PID file, whatever the member count or profile they were started with."""
+        pid_dir = self.state / "pids"
+        ids = [f.name[:-4].replace("__", "/") for f in pid_dir.glob("*.pid")] if pid_dir.exists() else []
+        return sorted(cid for cid in ids if self.pid(cid))
+
+    def _settle_profile(self) -> None:
+        """Data written by other versions is not reused: versions may only move forward on etcd and the
+        API servers' storage, and a switch between profiles is a test of a fresh install."""
+        data = self._data_profile()
+        if not data:
+            # A lab started before versions.json had profiles ran the versions that became the default
+            # profile: adopt its data (and, if it runs, the lab itself) instead of wiping or refusing it.
+            default = build.load_profiles()["default"]
+            data = {"profile": default, "versions": build.load_versions(default)}
+        has_data = (self.state / "etcd").exists()
+        if has_data and data.get("versions") != self.versions:
+            what = "the {0} profile ({1})".format(data["profile"], _versions_text(data["versions"]))
+            if self.running_ids() and data["profile"] == self.profile:
+                raise LabError("the lab in {0} runs {1}, not the versions {2} now gives that profile; stop it "
+                               "(`make lab-down`) first".format(self.state, what, build.VERSIONS_FILE.name))
+            if self.running_ids():
+                raise LabError("the lab in {0} runs {1}; stop it (`make lab-down`) before starting the {2} profile, "
+                               "or ask for the running one ({3}={4})".format(
+                                   self.state, what, self.profile, build.PROFILE_ENV, data["profile"]))
+            log("the lab's etcd data was written by {0}: starting the {1} profile with fresh data".format(
+                what, self.profile))
+            import shutil
+            shutil.rmtree(self.state / "etcd")
+        text = json.dumps({"profile": self.profile, "versions": self.versions}, indent=2) + "\n"
+        if not self.profile_file.exists() or self.profile_file.read_text() != text:
+            self.profile_file.write_text(text)
 
     @property
     def pki(self) -> dict:
@@ -76,9 +132,24 @@ class Lab:
         return self.state / cluster / "admin.kubeconfig"
 
     def kwok_config(self) -> Path:
+        """KWOK's configuration: the stages that make nodes Ready and pods Running/Ready/Completed/deleted.
+
+        KWOK up to v0.7 used these stages when its configuration had none; v0.8 exits with "no stages found".
+        They come from the KWOK module of the profile's version (what v0.7 built in)."""
         path = self.state / "kwok.yaml"
-        if not path.exists():
-            path.write_text("apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n")
+        if self._kwok_written:
+            return path
+        src = build.module_dir("sigs.k8s.io/kwok", self.versions["kwok"]) / "kustomize" / "stage"
+        # No KwokConfiguration document: without one KWOK applies its defaults (v0.8 leaves the play-stage
+        # parallelism of a given but empty one at 0 and exits).
+        docs = []
+        for name in ("node/fast/node-initialize.yaml", "node/heartbeat/node-heartbeat.yaml", "pod/fast/pod-ready.yaml",
+                     "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml"):
+            docs.append((src / name).read_text())
+        text = "---\n".join(d if d.endswith("\n") else d + "\n" for d in docs)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+        self._kwok_written = True
         return path
 
     def webhook_cert_dir(self) -> Path:
@@ -189,12 +260,29 @@ class Lab:
                 return True
             except OSError:
                 return False
-        return _get(comp.health, self._ssl()) == 200
+        return _get(comp.health, self._ssl(comp.verify_tls)) == 200
 
-    def _ssl(self):
+    def _ssl(self, verify: bool = True):
         ctx = ssl.create_default_context(cafile=self.pki["ca_crt"])
+        if not verify:  # a health probe on 127.0.0.1 of a server with an in-memory self-signed certificate
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
         ctx.load_cert_chain(self.pki["admin_crt"], self.pki["admin_key"])
         return ctx
+
+    def check_inotify(self, comps) -> None:
+        """Fail before starting anything if the components not running yet would exceed the user's inotify
+        instances: API servers then only log and retry, but karmada-webhook exits ("too many open files")."""
+        try:
+            limit = int(INOTIFY_LIMIT.read_text())
+        except (OSError, ValueError):
+            return
+        needed = sum(c.inotify for c in comps if not self.pid(c.id))
+        held = _inotify_instances_of_user()
+        if held + needed > limit:
+            raise LabError(inotify_advice(
+                "this lab ({0} members) needs about {1} more inotify instances and this user's processes hold {2} "
+                "of the {3} allowed".format(len(self.members), needed, held, limit), held + needed))
 
     def wait_healthy(self, comps, timeout: float = 120) -> None:
         pending = list(comps)
@@ -203,8 +291,13 @@ class Lab:
             for comp in list(pending):
                 status = self.exited(comp.id)
                 if status is not None:
-                    raise LabError("{0} exited ({1}); see {2}:\n{3}".format(
-                        comp.id, status, self.logfile(comp.id), _tail(self.logfile(comp.id))))
+                    tail = _tail(self.logfile(comp.id))
+                    hint = ""
+                    if "too many open files" in tail:
+                        hint = "\n" + inotify_advice("{0} ran out of inotify instances or file descriptors".format(
+                            comp.id), _inotify_instances_of_user())
+                    raise LabError("{0} exited ({1}); see {2}:\n{3}{4}".format(
+                        comp.id, status, self.logfile(comp.id), tail, hint))
                 if self.healthy(comp):
                     pending.remove(comp)
             if pending:
@@ -222,8 +315,13 @@ class Lab:
         return proc.stdout
 
     def apply_files(self, cluster: str, files) -> None:
-        for f in files:
-            self.kubectl(cluster, "apply", "--server-side", "--force-conflicts", "-f", str(f))
+        # One kubectl for all the files: with 16 members, a process per file was 240 kubectl start-ups.
+        # It keeps the time a kubectl per file had: each CRD costs the API server seconds of CPU, and at
+        # 12 members on 2 cores one member's 11 CRD files took longer than a single 120 s.
+        files = list(files)
+        args = [a for f in files for a in ("-f", str(f))]
+        if args:
+            self.kubectl(cluster, "apply", "--server-side", "--force-conflicts", *args, timeout=120 * len(files))
 
     def apply_docs(self, cluster: str, docs) -> None:
         self.kubectl(cluster, "apply", "--server-side", "--force-conflicts", "-f", "-",
@@ -236,7 +334,9 @@ class Lab:
     def up(self) -> None:
         started = time.monotonic()
         topology.ensure_dirs(self)
-        paths = build.build()
+        self._settle_profile()
+        log("profile {0}: {1}".format(self.profile, _versions_text(self.versions)))
+        paths = build.build(profile=self.profile)
         build.link_into(self.bindir, paths)
         crds = paths["crds"]
         self.write_kubeconfigs()
@@ -244,6 +344,7 @@ class Lab:
         for cid in self.stray_ids():  # members of a larger lab before: --members shrinks it
             if self.stop(cid):
                 log("stopped " + cid)
+        self.check_inotify(comps.values())
 
         def start_all(ids):
             for cid in ids:
@@ -277,7 +378,7 @@ class Lab:
         log("up in {0:.0f}s; kubeconfig: {1}".format(time.monotonic() - started, self.kubeconfig))
 
     def bootstrap_karmada(self, crds: Path) -> None:
-        karmada_src = build.module_dir("github.com/karmada-io/karmada", build.load_versions()["karmada"])
+        karmada_src = build.module_dir("github.com/karmada-io/karmada", self.versions["karmada"])
         ca_b64 = _b64file(self.pki["ca_crt"])
         self.kubectl(KARMADA, "create", "namespace", "karmada-system", check=False)
         self.kubectl(KARMADA, "create", "namespace", "karmada-cluster", check=False)
@@ -412,7 +513,8 @@ class Lab:
         info = {"kubeconfig": str(self.kubeconfig), "members": self.joined, "member_count": len(self.members),
                 "join_count": len(self.joined), "unjoined": [m for m in self.members if m not in self.joined],
                 "karmada_context": KARMADA_CONTEXT, "bin": str(self.bindir),
-                "automation_kubeconfig": str(self.automation_kubeconfig)}
+                "automation_kubeconfig": str(self.automation_kubeconfig),
+                "profile": self.profile, "versions": self.versions}
         (self.state / "lab.json").write_text(json.dumps(info, indent=2) + "\n")
         write_inventory(self)
 
@@ -426,7 +528,7 @@ class Lab:
             self.pidfile(cid).unlink(missing_ok=True)
         if purge:
             import shutil
-            for sub in ("etcd", "lab.json"):
+            for sub in ("etcd", "lab.json", self.profile_file.name):
                 p = self.state / sub
                 if p.is_dir():
                     shutil.rmtree(p)
@@ -470,6 +572,33 @@ def write_inventory(lab: Lab) -> None:
     }}}
     text = "# Written by `make lab-up` (tools/lab): the local federation.\n" + yaml.safe_dump(hosts, sort_keys=False)
     (inv_dir / "hosts.yml").write_text(text)
+
+
+def inotify_advice(what: str, wanted: int) -> str:
+    return ("{0}. The limit is fs.inotify.max_user_instances (now {1}); raise it with `sudo sysctl "
+            "fs.inotify.max_user_instances={2}` (persist it in /etc/sysctl.d/), or run fewer members or labs."
+            .format(what, INOTIFY_LIMIT.read_text().strip(), max(512, 1 << (max(wanted, 1) - 1).bit_length())))
+
+
+def _inotify_instances_of_user() -> int:
+    """inotify instances held by this user's processes (the limit counts per user, not per process)."""
+    uid, count = os.getuid(), 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if proc.stat().st_uid != uid:
+                continue
+            for fd in (proc / "fd").iterdir():
+                if os.readlink(fd) == "anon_inode:inotify":
+                    count += 1
+        except OSError:  # gone, or not ours to read
+            continue
+    return count
+
+
+def _versions_text(versions: dict) -> str:
+    return ", ".join("{0} {1}".format(k, v) for k, v in versions.items())
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -528,6 +657,23 @@ def _rss_kib(pid: int) -> int:
                     total += int(line.split()[1])
             children = Path("/proc/{0}/task/{0}/children".format(p)).read_text().split()
             todo += [int(c) for c in children]
+        except OSError:
+            continue
+    return total
+
+
+def pss_kib(pid: int) -> int:
+    """Proportional set size of a process and its children, in KiB: unlike RSS, pages shared between
+    processes (the same binary run 17 times) count once in a sum over the lab."""
+    total = 0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path("/proc/{0}/smaps_rollup".format(p)).read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+            todo += [int(c) for c in Path("/proc/{0}/task/{0}/children".format(p)).read_text().split()]
         except OSError:
             continue
     return total

@@ -40,6 +40,10 @@ class Component:
     argv: list
     env: dict = field(default_factory=dict)
     health: str | None = None  # URL polled with the admin cert until it answers 200; tcp://host:port to connect
+    verify_tls: bool = True  # False for a server with an in-memory self-signed certificate (see _self_signed)
+    # inotify instances the running process holds (one per certificate or CA file it watches; measured
+    # with `ls -l /proc/PID/fd | grep -c inotify`): the user's limit, fs.inotify.max_user_instances, is 128 here.
+    inotify: int = 0
 
     @property
     def id(self) -> str:
@@ -83,25 +87,37 @@ def _apiserver(lab, index: int, cluster: str, extra=()) -> Component:
         *_audit(lab, cluster),
         *extra,
     ]
-    return Component(cluster, "kube-apiserver", argv, health=apiserver_url(index) + "/readyz")
+    # Watched files: the serving certificate, the client CA (twice); Karmada's adds the front proxy's
+    # requestheader CA and client certificate.
+    return Component(cluster, "kube-apiserver", argv, health=apiserver_url(index) + "/readyz",
+                     inotify=6 if extra and any(a.startswith("--requestheader-") for a in extra) else 3)
+
+
+def _self_signed(bind_port: int) -> list:
+    """Serving flags for a controller whose HTTPS port only answers the lab's health checks.
+
+    Without --tls-cert-file and --cert-dir, kube-controller-manager and kube-scheduler serve an
+    in-memory self-signed certificate instead of watching the files with an inotify instance each:
+    one instance less per process, which is what lets 16 members start within the 128 a user gets.
+    """
+    return ["--bind-address=127.0.0.1", "--secure-port={0}".format(bind_port)]
 
 
 def _controller_manager(lab, index: int, cluster: str, controllers: str) -> Component:
+    # No --cluster-signing-* files: the CSR signer watches them once per signer (4 inotify instances per
+    # process), and nothing in the lab asks for a certificate (members join in push mode, there are no kubelets).
     kc = str(lab.admin_kubeconfig(cluster))
     return Component(cluster, "kube-controller-manager", [
         lab.binary("kube-controller-manager"),
         "--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
-        "--bind-address=127.0.0.1", "--secure-port={0}".format(port(index, 57)),
-        "--tls-cert-file=" + lab.pki["serving_crt"], "--tls-private-key-file=" + lab.pki["serving_key"],
+        *_self_signed(port(index, 57)),
         "--leader-elect=false",
         "--controllers=" + controllers,
         "--service-account-private-key-file=" + lab.pki["sa_key"],
         "--root-ca-file=" + lab.pki["ca_crt"],
-        "--cluster-signing-cert-file=" + lab.pki["ca_crt"],
-        "--cluster-signing-key-file=" + lab.pki["ca_key"],
         "--use-service-account-credentials=false",
         "--concurrent-deployment-syncs=2", "--concurrent-replicaset-syncs=2",
-    ], health="https://127.0.0.1:{0}/healthz".format(port(index, 57)))
+    ], health="https://127.0.0.1:{0}/healthz".format(port(index, 57)), verify_tls=False, inotify=1)
 
 
 def karmada_components(lab) -> list:
@@ -120,7 +136,7 @@ def karmada_components(lab) -> list:
         ]),
         _controller_manager(lab, 0, KARMADA,
                             "namespace,garbagecollector,serviceaccount-token,ttl-after-finished,"
-                            "bootstrapsigner,tokencleaner,csrcleaner,csrsigning,clusterrole-aggregation"),
+                            "bootstrapsigner,tokencleaner,csrcleaner,clusterrole-aggregation"),
         Component(KARMADA, "karmada-aggregated-apiserver", [
             lab.binary("karmada-aggregated-apiserver"),
             "--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
@@ -129,7 +145,7 @@ def karmada_components(lab) -> list:
             "--bind-address=127.0.0.1", "--secure-port={0}".format(port(0, 44)),
             "--tls-cert-file=" + p["serving_crt"], "--tls-private-key-file=" + p["serving_key"],
             "--audit-log-path=-", "--audit-log-maxage=0", "--audit-log-maxbackup=0",
-        ], health="https://127.0.0.1:{0}/readyz".format(port(0, 44))),
+        ], health="https://127.0.0.1:{0}/readyz".format(port(0, 44)), inotify=1),
         Component(KARMADA, "karmada-webhook", [
             lab.binary("karmada-webhook"),
             "--kubeconfig=" + kc,
@@ -138,12 +154,11 @@ def karmada_components(lab) -> list:
             "--metrics-bind-address=127.0.0.1:{0}".format(port(0, 46)),
             "--health-probe-bind-address=127.0.0.1:{0}".format(port(0, 47)),
             # It registers no health checks (/readyz answers 404): serving TLS on its port is the signal.
-        ], health="tcp://127.0.0.1:{0}".format(port(0, 45))),
+        ], health="tcp://127.0.0.1:{0}".format(port(0, 45)), inotify=1),  # exits if it gets none
         Component(KARMADA, "karmada-controller-manager", [
             lab.binary("karmada-controller-manager"),
             "--kubeconfig=" + kc,
             "--cluster-status-update-frequency=5s",
-            "--failover-eviction-timeout=30s",
             "--controllers=*",
             "--leader-elect=false",
             "--metrics-bind-address=127.0.0.1:{0}".format(port(0, 48)),
@@ -172,17 +187,18 @@ def member_components(lab, index: int, name: str) -> list:
         Component(name, "kube-scheduler", [
             lab.binary("kube-scheduler"),
             "--kubeconfig=" + kc, "--authentication-kubeconfig=" + kc, "--authorization-kubeconfig=" + kc,
-            "--bind-address=127.0.0.1", "--secure-port={0}".format(port(index, 59)),
-            "--tls-cert-file=" + lab.pki["serving_crt"], "--tls-private-key-file=" + lab.pki["serving_key"],
+            *_self_signed(port(index, 59)),
             "--leader-elect=false",
-        ], health="https://127.0.0.1:{0}/healthz".format(port(index, 59))),
+        ], health="https://127.0.0.1:{0}/healthz".format(port(index, 59)), verify_tls=False),
         Component(name, "kwok", [
             lab.binary("kwok"),
             "--kubeconfig=" + kc,
             "--config=" + str(lab.kwok_config()),
             "--manage-all-nodes=true",
             "--cidr=10.{0}.0.1/16".format(200 + index),
-        ]),
+            # Only for its /healthz: without a health check, a KWOK that exits at start looked started.
+            "--server-address=127.0.0.1:{0}".format(port(index, 92)),
+        ], health="http://127.0.0.1:{0}/healthz".format(port(index, 92))),
         Component(name, "rollouts-controller", [
             lab.binary("rollouts-controller"),
             "--kubeconfig=" + kc,
