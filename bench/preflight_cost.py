@@ -14,11 +14,9 @@ Prints ratios against baselines measured in the same process, never absolute cla
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
@@ -30,22 +28,9 @@ sys.path.insert(0, str(ROOT))
 from ansible_collections.multicluster.canary.plugins.module_utils import fleet as fl  # noqa: E402
 from ansible_collections.multicluster.canary.plugins.module_utils import preflight_reader  # noqa: E402
 from tests.integration.test_preflight import frontend  # noqa: E402
+from bench.stage_cost import _Module, median_seconds  # noqa: E402  (one timing rule for every bench)
 
 NAMESPACE = "bench-preflight"
-
-
-class _Module:  # what kubernetes.core's auth helpers read from a module
-    def __init__(self, params):
-        self.params = params
-
-
-def median_seconds(fn, rounds):
-    times = []
-    for _round in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def task_seconds(info, module, args, rounds):

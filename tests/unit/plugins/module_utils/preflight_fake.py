@@ -22,6 +22,7 @@ import yaml
 from ansible_collections.multicluster.canary.plugins.module_utils import karmada_interpreter
 from ansible_collections.multicluster.canary.plugins.module_utils import preflight_reader as reader
 from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError
+from tests.unit.fleet_fake import SequentialRun
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "fixtures")
 MEMBERS = ("k8s-master-beijing", "k8s-master-guangzhou", "k8s-master-shanghai", "k8s-master-shenzhen")
@@ -174,19 +175,10 @@ class FakeEndpoint(object):
         return Response(self._call("GET", path, dict(query or [])))
 
 
-class FakeFleet(object):
+class FakeFleet(SequentialRun):
     def __init__(self, control, members):
         self.control = control
         self.members = members
-
-    def run(self, names, fn):
-        out = {}
-        for name in names:
-            try:
-                out[name] = (True, fn(self.members[name]))
-            except FleetError as e:
-                out[name] = (False, str(e))
-        return out
 
 
 def cluster(name, ready=True, labels=None):

@@ -16,6 +16,7 @@ import yaml
 from ansible_collections.multicluster.canary.plugins.module_utils import promote_runner
 from ansible_collections.multicluster.canary.plugins.module_utils.errors import InputError
 from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError
+from tests.unit.fleet_fake import SequentialRun
 from ansible_collections.multicluster.canary.plugins.module_utils.runner import Run, RunError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "rollouts"
@@ -47,7 +48,7 @@ class Member(object):
         self.patches.append((subresource, patch, dry_run))
 
 
-class Fleet(object):
+class Fleet(SequentialRun):
     def __init__(self, members):
         self.members = dict((m.name, m) for m in members)
 
@@ -62,15 +63,6 @@ class Fleet(object):
 
     def member(self, name):
         return self.members[name]
-
-    def run(self, names, fn):
-        out = {}
-        for name in names:
-            try:
-                out[name] = (True, fn(self.members[name]))
-            except FleetError as e:
-                out[name] = (False, str(e))
-        return out
 
 
 def promote(fleet, check_mode=False, **params):

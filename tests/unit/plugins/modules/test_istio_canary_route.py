@@ -16,6 +16,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.multicluster.canary.plugins.module_utils import runner
 from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError
+from tests.unit.fleet_fake import SequentialRun
 from ansible_collections.multicluster.canary.plugins.modules import istio_canary_route
 
 
@@ -85,22 +86,13 @@ class FakeEndpoint(object):
         return self.objects.pop((k.plural, namespace, name), None)
 
 
-class FakeFleet(object):
+class FakeFleet(SequentialRun):
     def __init__(self, members=("beijing", "shanghai")):
         self.control = FakeEndpoint("karmada")
         self.members = dict((m, FakeEndpoint(m)) for m in members)
 
     def resolve(self, requested=None, field="clusters"):
         return list(requested or sorted(self.members))
-
-    def run(self, names, fn):
-        out = {}
-        for name in names:
-            try:
-                out[name] = (True, fn(self.members[name]))
-            except FleetError as e:
-                out[name] = (False, str(e))
-        return out
 
 
 @pytest.fixture
