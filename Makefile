@@ -33,8 +33,8 @@ LINT_ARGS ?=
 INVENTORY ?= inventories/lab
 
 # The lab's version profile (tools/lab/versions.json): empty means the running lab's, else the file's
-# default (`min`, the oldest supported versions); `MCC_LAB_PROFILE=latest make test` runs everything on
-# the newest upstream versions the lab builds.
+# default (`latest`, the newest upstream versions the lab builds); `MCC_LAB_PROFILE=min make test` runs
+# everything on the oldest supported versions.
 MCC_LAB_PROFILE ?=
 export MCC_LAB_PROFILE
 
@@ -60,7 +60,7 @@ help:
 	@echo "make bench        with the lab up: stage costs against baselines of the same run (bench/README.md)"
 	@echo "make venv | collection-link | clean | distclean"
 	@echo "options: PYTEST_ARGS=..., SANITY_ARGS='--test validate-modules', LINT_ARGS=..."
-	@echo "         MCC_LAB_PROFILE=min|latest (lab versions, tools/lab/versions.json; default min)"
+	@echo "         MCC_LAB_PROFILE=min|latest (lab versions, tools/lab/versions.json; default latest)"
 
 # --- environment -----------------------------------------------------------
 

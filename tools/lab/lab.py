@@ -36,6 +36,10 @@ class LabError(RuntimeError):
     pass
 
 
+# The profile whose versions every lab ran before versions.json had profiles (its data has no profile.json).
+UNRECORDED_PROFILE = "min"
+
+
 class Lab:
     def __init__(self, state: Path | None = None, members: int | None = None, join: int | None = None,
                  profile: str | None = None):
@@ -67,7 +71,12 @@ class Lab:
 
     def _data_profile(self) -> dict:
         f = self.profile_file
-        return json.loads(f.read_text()) if f.exists() else {}
+        if f.exists():
+            return json.loads(f.read_text())
+        if (self.state / "etcd").exists():
+            # A lab started before versions.json had profiles ran the versions of the `min` profile.
+            return {"profile": UNRECORDED_PROFILE, "versions": build.load_versions(UNRECORDED_PROFILE)}
+        return {}
 
     def _choose_profile(self, requested: str | None) -> str:
         """The profile asked for; else the running lab's (so start/stop/status/up act on what runs); else the default."""
@@ -88,11 +97,6 @@ class Lab:
         """Data written by other versions is not reused: versions may only move forward on etcd and the
         API servers' storage, and a switch between profiles is a test of a fresh install."""
         data = self._data_profile()
-        if not data:
-            # A lab started before versions.json had profiles ran the versions that became the default
-            # profile: adopt its data (and, if it runs, the lab itself) instead of wiping or refusing it.
-            default = build.load_profiles()["default"]
-            data = {"profile": default, "versions": build.load_versions(default)}
         has_data = (self.state / "etcd").exists()
         if has_data and data.get("versions") != self.versions:
             what = "the {0} profile ({1})".format(data["profile"], _versions_text(data["versions"]))

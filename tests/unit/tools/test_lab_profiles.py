@@ -73,9 +73,9 @@ def _record(state, profile):
 
 # ---- the repository's versions.json ----------------------------------------------------------------
 
-def test_repository_profiles_min_is_the_default_and_latest_is_not_older():
+def test_repository_profiles_latest_is_the_default_and_not_older_than_min():
     data = build.load_profiles()
-    assert data["default"] == "min"
+    assert data["default"] == "latest"
     assert {"min", "latest"} <= set(data["profiles"])
     lower, upper = data["profiles"]["min"], data["profiles"]["latest"]
     for key in build.VERSION_KEYS:
@@ -155,24 +155,24 @@ def test_help_lists_the_profiles_and_the_variable(capsys):
     assert build.PROFILE_ENV in out
     for name, versions in build.load_profiles()["profiles"].items():
         assert "karmada {0}".format(versions["karmada"]) in out.split("\n  " + name, 1)[1].split("\n")[0]
-    assert "min (default)" in out
+    assert "latest (default)" in out
 
 
 # ---- the lab's profile -----------------------------------------------------------------------------
 
 def test_a_stopped_lab_uses_the_default_whatever_its_data(tmp_path):
     state = tmp_path / "lab"
-    _record(state, "latest")
-    assert Lab(state=state).profile == "min"
+    _record(state, "min")
+    assert Lab(state=state).profile == "latest"
 
 
 def test_commands_act_on_the_running_labs_profile(tmp_path, running):
     state = tmp_path / "lab"
-    _record(state, "latest")
+    _record(state, "min")
     running(state)
     lab = Lab(state=state)
-    assert lab.profile == "latest"
-    assert lab.versions == build.load_versions("latest")
+    assert lab.profile == "min"
+    assert lab.versions == build.load_versions("min")
 
 
 def test_a_profile_asked_for_beats_the_running_one(tmp_path, running, monkeypatch):
@@ -216,8 +216,8 @@ def test_up_with_another_profile_refuses_while_the_lab_runs(tmp_path, running):
     assert json.loads((state / "profile.json").read_text())["profile"] == "latest"
 
 
-def test_a_lab_from_before_profiles_is_adopted_as_the_default(tmp_path, running):
-    """Its data has no profile.json: it ran the versions that became the default profile."""
+def test_a_lab_from_before_profiles_is_adopted_as_min(tmp_path, running):
+    """Its data has no profile.json: it ran the versions of the min profile, whatever the default is now."""
     state = tmp_path / "lab"
     (state / "etcd" / "member").mkdir(parents=True)
     running(state)
