@@ -36,6 +36,12 @@ class LabError(RuntimeError):
     pass
 
 
+# How the lab applies its own manifests. --validate=false: no client-side validation, which first downloads
+# the API server's whole OpenAPI document (a member with the Argo, Istio and Gateway CRDs: megabytes of JSON,
+# seconds of API server CPU); at 16 members on 2 cores that download timed out. The API server still checks
+# every object against its schema (an unknown field is dropped instead of refused).
+APPLY = ("apply", "--server-side", "--force-conflicts", "--validate=false")
+
 # The profile whose versions every lab ran before versions.json had profiles (its data has no profile.json).
 UNRECORDED_PROFILE = "min"
 
@@ -325,11 +331,10 @@ class Lab:
         files = list(files)
         args = [a for f in files for a in ("-f", str(f))]
         if args:
-            self.kubectl(cluster, "apply", "--server-side", "--force-conflicts", *args, timeout=120 * len(files))
+            self.kubectl(cluster, *APPLY, *args, timeout=120 * len(files))
 
     def apply_docs(self, cluster: str, docs) -> None:
-        self.kubectl(cluster, "apply", "--server-side", "--force-conflicts", "-f", "-",
-                     input=yaml.safe_dump_all(docs))
+        self.kubectl(cluster, *APPLY, "-f", "-", input=yaml.safe_dump_all(docs))
 
     # ---- up / down / status -----------------------------------------------------------------
     def components(self):
@@ -394,7 +399,7 @@ class Lab:
         webhooks = webhooks.replace("{{caBundle}}", ca_b64).replace(
             "https://karmada-webhook.karmada-system.svc:443/",
             "https://127.0.0.1:{0}/".format(topology.port(0, 45)))
-        self.kubectl(KARMADA, "apply", "--server-side", "--force-conflicts", "-f", "-", input=webhooks)
+        self.kubectl(KARMADA, *APPLY, "-f", "-", input=webhooks)
         api_file = karmada_src / "artifacts/deploy/karmada-aggregated-apiserver-apiservice.yaml"
         api = list(yaml.safe_load_all(api_file.read_text().replace("{{caBundle}}", ca_b64)))
         for doc in api:
