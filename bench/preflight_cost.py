@@ -13,13 +13,9 @@ Prints ratios against baselines measured in the same process, never absolute cla
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "build" / "collections"))
@@ -28,29 +24,14 @@ sys.path.insert(0, str(ROOT))
 from ansible_collections.multicluster.canary.plugins.module_utils import fleet as fl  # noqa: E402
 from ansible_collections.multicluster.canary.plugins.module_utils import preflight_reader  # noqa: E402
 from tests.integration.test_preflight import frontend  # noqa: E402
-from bench.stage_cost import _Module, median_seconds  # noqa: E402  (one timing rule for every bench)
+from bench.stage_cost import _Module, median_seconds, task_seconds  # noqa: E402  (one timing rule for every bench)
 
 NAMESPACE = "bench-preflight"
 
 
-def task_seconds(info, module, args, rounds):
+def module_seconds(info, module, args, rounds):
     args = dict(args, kubeconfig=info["automation_kubeconfig"], context=info["karmada_context"])
-    play = [{"hosts": "localhost", "gather_facts": False,
-             "vars": {"ansible_python_interpreter": sys.executable},
-             "tasks": [{"multicluster.canary." + module: args}]}]
-    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as fh:
-        yaml.safe_dump(play, fh)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(
-        [str(ROOT / "build" / "collections"), *[p for p in sys.path if p.endswith("site-packages")]]))
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", fh.name]
-
-    def run():
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-        if proc.returncode != 0:
-            raise SystemExit(proc.stdout[-2000:])
-    run()  # warm caches (collection loading, TLS sessions of the API servers)
-    return median_seconds(run, rounds)
-
+    return task_seconds({"multicluster.canary." + module: args}, rounds, warm=True)
 
 def main():
     parser = argparse.ArgumentParser()
@@ -60,9 +41,9 @@ def main():
     members = info["members"]
     manifests = frontend(NAMESPACE, "bench-tls")
     check = {"manifests": manifests, "fail_on": "never"}
-    preflight_all = task_seconds(info, "preflight", dict(check, clusters=members), args.rounds)
-    preflight_one = task_seconds(info, "preflight", dict(check, clusters=members[:1]), args.rounds)
-    status = task_seconds(info, "release_info", {"name": "web", "namespace": NAMESPACE, "clusters": members},
+    preflight_all = module_seconds(info, "preflight", dict(check, clusters=members), args.rounds)
+    preflight_one = module_seconds(info, "preflight", dict(check, clusters=members[:1]), args.rounds)
+    status = module_seconds(info, "release_info", {"name": "web", "namespace": NAMESPACE, "clusters": members},
                           args.rounds)
     params = dict((k, None) for k in fl.AUTH_ARG_SPEC)
     params.update(kubeconfig=info["automation_kubeconfig"], context=info["karmada_context"], validate_certs=True)

@@ -42,12 +42,10 @@ def median_seconds(fn, rounds):
     return statistics.median(times)
 
 
-def playbook_seconds(info, clusters, namespace, rounds):
+def task_seconds(task, rounds, warm=False):
+    """Median seconds of `ansible-playbook` running one task on localhost (the collection from this checkout)."""
     play = [{"hosts": "localhost", "gather_facts": False,
-             "vars": {"ansible_python_interpreter": sys.executable},
-             "tasks": [{"multicluster.canary.rollout_promote": {
-                 "kubeconfig": info["kubeconfig"], "context": info["karmada_context"], "clusters": clusters,
-                 "name": "bench", "namespace": namespace, "action": "status"}}]}]
+             "vars": {"ansible_python_interpreter": sys.executable}, "tasks": [task]}]
     with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as fh:
         yaml.safe_dump(play, fh)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.pathsep.join(
@@ -58,8 +56,15 @@ def playbook_seconds(info, clusters, namespace, rounds):
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         if proc.returncode != 0:
             raise SystemExit(proc.stdout[-2000:])
+    if warm:
+        run()  # warm caches (collection loading, TLS sessions of the API servers)
     return median_seconds(run, rounds)
 
+
+def playbook_seconds(info, clusters, namespace, rounds):
+    return task_seconds({"multicluster.canary.rollout_promote": {
+        "kubeconfig": info["kubeconfig"], "context": info["karmada_context"], "clusters": clusters,
+        "name": "bench", "namespace": namespace, "action": "status"}}, rounds)
 
 def main():
     parser = argparse.ArgumentParser()
