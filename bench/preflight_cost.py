@@ -33,6 +33,7 @@ def module_seconds(info, module, args, rounds):
     args = dict(args, kubeconfig=info["automation_kubeconfig"], context=info["karmada_context"])
     return task_seconds({"multicluster.canary." + module: args}, rounds, warm=True)
 
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
@@ -44,7 +45,7 @@ def main():
     preflight_all = module_seconds(info, "preflight", dict(check, clusters=members), args.rounds)
     preflight_one = module_seconds(info, "preflight", dict(check, clusters=members[:1]), args.rounds)
     status = module_seconds(info, "release_info", {"name": "web", "namespace": NAMESPACE, "clusters": members},
-                          args.rounds)
+                            args.rounds)
     params = dict((k, None) for k in fl.AUTH_ARG_SPEC)
     params.update(kubeconfig=info["automation_kubeconfig"], context=info["karmada_context"], validate_certs=True)
     fleet = fl.Fleet(_Module(params))

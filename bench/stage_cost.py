@@ -66,6 +66,7 @@ def playbook_seconds(info, clusters, namespace, rounds):
         "kubeconfig": info["kubeconfig"], "context": info["karmada_context"], "clusters": clusters,
         "name": "bench", "namespace": namespace, "action": "status"}}, rounds)
 
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
