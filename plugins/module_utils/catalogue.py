@@ -33,10 +33,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import hashlib
+import json
 import re
 from decimal import ROUND_UP, Context, Decimal, InvalidOperation, localcontext
 
 from ansible_collections.multicluster.canary.plugins.module_utils.release_state import (
+    ONBOARDED,
     ReleaseError,
     check_image,
 )
@@ -994,6 +997,8 @@ def render_app(name, spec, settings=None, prefix=PREFIX):
     if settings.get("waves"):
         propagation["waves"] = dict(settings["waves"])
 
+    rollout["metadata"]["annotations"][ONBOARDED] = onboarding_digest(
+        rollout, container, services, gateway, route, propagation)
     objects = services + ([gateway] if gateway else []) + [rollout]
     return {
         "app": name,
@@ -1013,6 +1018,23 @@ def render_app(name, spec, settings=None, prefix=PREFIX):
         # Karmada names a namespaced object's ResourceBinding NAME-KIND (lower case)
         "binding_names": [s["metadata"]["name"] + "-service" for s in services],
     }
+
+
+def onboarding_digest(rollout, container, services, gateway, route, propagation):
+    """A digest of everything onboarding writes for an app, the released image left out.
+
+    Recorded on the Rollout template by onboarding (annotation ``multicluster.canary/onboarded``): a
+    release that finds the template's equal to the catalogue's knows the Services, routes and placement
+    are as the catalogue says (a change to any of them, or to the members, changes it).
+    """
+    rollout = copy.deepcopy(rollout)
+    rollout["metadata"].get("annotations", {}).pop(ONBOARDED, None)
+    for c in rollout["spec"]["template"]["spec"].get("containers") or []:
+        if c.get("name") == container:
+            c["image"] = ""
+    text = json.dumps([rollout, services, gateway, route, propagation], sort_keys=True, separators=(",", ":"),
+                      default=str)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 def _rollout(name, namespace, replicas, template, workload, routing, lane, managed_refs, steps):

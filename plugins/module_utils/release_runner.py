@@ -20,6 +20,7 @@ from ansible_collections.multicluster.canary.plugins.module_utils.release_state 
     pick_container,
     plan,
     reached,
+    up_to_date,
 )
 from ansible_collections.multicluster.canary.plugins.module_utils.rollout_status import describe, fleet_summary
 from ansible_collections.multicluster.canary.plugins.module_utils.rollouts import FleetRollout, RolloutReadError
@@ -100,7 +101,7 @@ def write(run, rollout, current, summaries):
     run.diff(applied.diff)
     run.update(from_image=planned["from_image"], to_image=planned["to_image"],
                previous_image=planned["previous_image"], rolled_back_from=planned["rolled_back_from"],
-               image_changed=planned["image_changed"])
+               image_changed=planned["image_changed"], onboarded=planned["onboarded"])
     return planned["to_image"]
 
 
@@ -125,6 +126,8 @@ def release(run):
 
     if p.get("definition") is not None:
         image = write(run, rollout, current, summaries)
+        r = run.result
+        run.update(up_to_date=up_to_date(r["onboarded"], r["changed"], summaries, r["to_image"]))
     else:
         image = next((c.get("image") for c in current["spec"]["template"]["spec"]["containers"]
                       if c.get("name") == rollout.container), None)

@@ -11,6 +11,11 @@ Karmada, in two annotations the collection owns:
     rollback goes back to.
 ``multicluster.canary/rolled-back-from``
     the image a rollback left (for status and audit).
+``multicluster.canary/onboarded``
+    a digest of everything onboarding last wrote for the app (its catalogue entry as rendered,
+    the released image left out): written only by onboarding's write of the template, the
+    Rollout being the last object onboarding writes; a release that finds it equal to the
+    catalogue's, and nothing to release, has nothing to onboard either.
 
 A rollback does not swap them: after it the template's image *is* the previous
 image, so a second rollback finds nothing to do instead of releasing the bad
@@ -28,6 +33,7 @@ from ansible_collections.multicluster.canary.plugins.module_utils.errors import 
 
 PREVIOUS_IMAGE = "multicluster.canary/previous-image"
 ROLLED_BACK_FROM = "multicluster.canary/rolled-back-from"
+ONBOARDED = "multicluster.canary/onboarded"
 
 # The reference grammar of the OCI distribution spec (github.com/distribution/reference):
 # [domain[:port]/]path[:tag][@digest], path components lower case.
@@ -112,9 +118,14 @@ def plan(current, definition, container=None, image=None, rollback=False, stable
     not the same everywhere): a release started over an unfinished one records
     the stable image as previous, not the unfinished one.
 
+    Only onboarding's write (no ``image``, no ``rollback``) records the definition's
+    onboarding digest (annotation ``multicluster.canary/onboarded``); a release or a
+    rollback keeps the template's, since it writes the Rollout but not the app's other objects.
+
     Returns ``{"object", "container", "from_image", "to_image", "previous_image",
-    "image_changed"}``; ``object`` is ``definition`` with the image and the
-    annotations set, ready to apply.
+    "image_changed", "onboarded"}``; ``object`` is ``definition`` with the image and the
+    annotations set, ready to apply; ``onboarded`` says whether the template's digest is the
+    definition's (the app's objects are as the catalogue describes them, as last onboarded).
     """
     if image is not None:
         check_image(image)
@@ -153,12 +164,21 @@ def plan(current, definition, container=None, image=None, rollback=False, stable
     want = dict(meta.get("annotations") or {})
     want.pop(PREVIOUS_IMAGE, None)
     want.pop(ROLLED_BACK_FROM, None)
+    digest = want.pop(ONBOARDED, None)
+    if image is None and not rollback:
+        recorded = digest
+    else:
+        recorded = notes.get(ONBOARDED)
+    if recorded:
+        want[ONBOARDED] = recorded
     if previous:
         want[PREVIOUS_IMAGE] = previous
     if rolled_back_from:
         want[ROLLED_BACK_FROM] = rolled_back_from
     if want:
         meta["annotations"] = want
+    else:
+        meta.pop("annotations", None)
     return {
         "object": obj,
         "container": container,
@@ -167,6 +187,7 @@ def plan(current, definition, container=None, image=None, rollback=False, stable
         "previous_image": previous,
         "rolled_back_from": rolled_back_from,
         "image_changed": current_image != target,
+        "onboarded": digest is not None and notes.get(ONBOARDED) == digest,
     }
 
 
@@ -182,3 +203,14 @@ def reached(summary, target, image):
     if target == "healthy":
         return bool(done)
     return bool(done or summary["phase"] == "Paused")
+
+
+def up_to_date(onboarded, changed, summaries, image):
+    """Has a release of ``image`` nothing to write, onboarding included?
+
+    ``onboarded`` and ``changed`` are the plan's (the template records onboarding of the catalogue as it is,
+    and the template would not change); ``summaries`` every member's Rollout as read: each must run
+    ``image``, Healthy and fully promoted, its latest spec observed. No member read is not up to date.
+    """
+    return bool(onboarded and not changed and summaries) and all(
+        reached(s, "healthy", image) for s in summaries.values())

@@ -157,6 +157,21 @@ image_changed:
   description: Whether the template's image changed.
   returned: always
   type: bool
+onboarded:
+  description:
+    - Whether the template records onboarding of exactly O(definition) (annotation C(multicluster.canary/onboarded),
+      a digest of everything onboarding writes for the app, the released image left out). Only a run without
+      O(image) and without O(rollback) (onboarding's) records the definition's digest; a release or a rollback keeps
+      the template's.
+  returned: when O(definition) is given
+  type: bool
+up_to_date:
+  description:
+    - Whether a release of RV(to_image) has nothing to write, onboarding included - RV(onboarded), the template
+      unchanged, and every member read (before any write) on RV(to_image), Healthy and fully promoted, its latest
+      spec observed. C(release.yml) then skips bootstrapping, onboarding and the canary and only reads the members.
+  returned: when O(definition) is given
+  type: bool
 clusters:
   description: The member clusters read (where Karmada placed the Rollout).
   returned: always

@@ -177,6 +177,23 @@ def test_release_to_first_pause_then_promote_to_the_end(lab, release_namespace):
     assert "already on {0}: nothing to release".format(NEW) in again.stdout, again.stdout[-3000:]
     assert changed(again) == 0, again.stdout[-6000:]
     assert where(lab, APP, ns) == settled
+    # ... and, done already and onboarded as the catalogue says, it only reads the members: no onboarding.
+    assert "Read every member, the release being done already" in again.stdout, again.stdout[-6000:]
+    assert "Write the Services" not in again.stdout, again.stdout[-6000:]
+
+    # A change to what onboarding writes, the image the same (here the Gateway's selector, which nothing in
+    # the Rollout says): the release onboards again and the change lands in every member; the next run is
+    # done already again, with the change kept.
+    selector = {"istio": "ingressgateway", "mcc-test": "selector"}
+    moved = ok(playbook("release.yml", app=APP, multicluster_canary_namespace=ns,
+                        app_onboard_gateway_selector=selector))
+    assert "Write the Services" in moved.stdout and changed(moved) > 0, moved.stdout[-6000:]
+    for member in lab.members:
+        assert lab.get(member, GATEWAY, APP + "-gateway", ns)["spec"]["selector"] == selector, member
+    kept = ok(playbook("release.yml", app=APP, multicluster_canary_namespace=ns,
+                       app_onboard_gateway_selector=selector))
+    assert changed(kept) == 0 and "Write the Services" not in kept.stdout, kept.stdout[-6000:]
+    assert where(lab, APP, ns) == settled
 
     # The members reached with their own kubeconfig contexts report the same.
     by_context = ok(playbook("status.yml", app=APP, multicluster_canary_namespace=ns,

@@ -3,6 +3,8 @@
 import copy
 from pathlib import Path
 
+import re
+
 import pytest
 import yaml
 
@@ -56,6 +58,8 @@ def test_short_form_backend_is_what_onboarding_always_wrote():
     plan = cat.render_app("ruoyi-gateway", {"tier": "backend", "image": "ruoyi/ruoyi-gateway:1.0.0", "port": 8080,
                                             "replicas_per_weight": 1,
                                             "steps": [{"setWeight": 20}, {"pause": {}}]}, SETTINGS)
+    digest = plan["rollout"]["metadata"]["annotations"].pop("multicluster.canary/onboarded")
+    assert re.match(r"^sha256:[0-9a-f]{32}$", digest), digest
     assert plan["rollout"] == {
         "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
         "metadata": {"name": "ruoyi-gateway", "namespace": "ruoyi", "labels": {"app": "ruoyi-gateway"},
@@ -224,6 +228,7 @@ DEPLOYMENT = {
 def test_a_deployment_becomes_the_app_s_rollout():
     spec = backend(image="ruoyi/ruoyi-auth:1.0.0", manifest=copy.deepcopy(DEPLOYMENT))
     rollout = cat.render_app("ruoyi-auth", spec, SETTINGS)["rollout"]
+    assert rollout["metadata"]["annotations"].pop("multicluster.canary/onboarded").startswith("sha256:")
     assert rollout["metadata"] == {"name": "ruoyi-auth", "namespace": "ruoyi",
                                    "labels": {"app": "ruoyi-auth", "team": "platform"},
                                    "annotations": {"multicluster.canary/app": "ruoyi-auth"}}
@@ -544,3 +549,42 @@ def test_an_unnamed_port_of_the_released_container_is_named_in_the_error():
     spec["service_ports"] = [{"name": "http", "port": 80, "targetPort": 80}]
     plan = cat.render_app("ruoyi-vue", spec, SETTINGS)
     assert plan["services"][0]["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": 80, "protocol": "TCP"}]
+
+
+# --- the onboarding digest: what a release compares to know there is nothing to onboard -------------
+
+def _digest(spec, settings=None):
+    return cat.render_app("ruoyi-vue", spec, SETTINGS if settings is None else settings)["rollout"]["metadata"][
+        "annotations"]["multicluster.canary/onboarded"]
+
+
+def test_the_onboarding_digest_leaves_the_image_a_rollout_is_created_with_out():
+    base = _digest(two_containers())
+    assert base == _digest(two_containers())
+    assert base == _digest(two_containers(), dict(SETTINGS, image="ruoyi/ruoyi-vue:1.3.0"))
+
+
+@pytest.mark.parametrize("change", [
+    {"steps": [{"setWeight": 50}, {"pause": {}}]},
+    {"hosts": ["other.example.com"]},
+    {"tls_secret": "other-tls"},
+    {"service_ports": [{"name": "http", "port": 8080, "targetPort": "http"}]},
+])
+def test_the_onboarding_digest_changes_with_what_onboarding_writes(change):
+    assert _digest(two_containers(**change)) != _digest(two_containers())
+
+
+@pytest.mark.parametrize("setting", [
+    {"lane": {"source_labels": {"lane": "beta"}}},
+    {"weights": dict((m, 2 if m == MEMBERS[0] else 1) for m in MEMBERS)},
+    {"weights": dict((m, 1) for m in MEMBERS + ["k8s-master-hangzhou"])},
+    {"namespace": "other"},
+    {"replicas": 6},
+])
+def test_the_onboarding_digest_changes_with_the_inventory(setting):
+    assert _digest(two_containers(), dict(SETTINGS, **setting)) != _digest(two_containers())
+
+
+def test_the_onboarding_digest_of_a_backend_changes_with_its_lane_header():
+    lane = dict(SETTINGS, lane={"header": "x-lane", "value": "beta"})
+    assert _digest(backend(), lane) != _digest(backend())

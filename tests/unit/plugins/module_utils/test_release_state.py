@@ -114,6 +114,31 @@ def test_rollback_without_a_record_uses_the_stable_image_or_says_what_to_give():
         rs.plan(None, rollout(), rollback=True)
 
 
+def test_only_onboarding_records_the_onboarding_digest():
+    """Onboarding (no image, no rollback) records the catalogue's digest; a release or a rollback writes the
+    Rollout but not the app's Services and routes, so it keeps the template's and reports the difference."""
+    new, old = {rs.ONBOARDED: "sha256:new"}, {rs.ONBOARDED: "sha256:old"}
+    created = rs.plan(None, rollout(annotations=new))
+    assert created["object"]["metadata"]["annotations"] == new and not created["onboarded"]
+    live = rollout("ruoyi/ruoyi-vue:1.1.0", annotations=dict(old, **{rs.PREVIOUS_IMAGE: "ruoyi/ruoyi-vue:1.0.0"}))
+    onboarding = rs.plan(live, rollout(annotations=new))
+    assert onboarding["object"]["metadata"]["annotations"][rs.ONBOARDED] == "sha256:new"
+    assert not onboarding["onboarded"]
+    for release in (rs.plan(live, rollout(annotations=new), image="ruoyi/ruoyi-vue:1.2.0"),
+                    rs.plan(live, rollout(annotations=new), image="ruoyi/ruoyi-vue:1.1.0"),
+                    rs.plan(live, rollout(annotations=new), rollback=True)):
+        assert release["object"]["metadata"]["annotations"][rs.ONBOARDED] == "sha256:old"
+        assert not release["onboarded"]
+    again = rs.plan(live, rollout(annotations=old), image="ruoyi/ruoyi-vue:1.1.0")
+    assert again["onboarded"] and not again["image_changed"]
+    assert again["object"]["metadata"]["annotations"] == live["metadata"]["annotations"]
+    # a template from before the digest: not onboarded as the catalogue says, and a release records none
+    bare = rollout("ruoyi/ruoyi-vue:1.1.0")
+    assert not rs.plan(bare, rollout(annotations=new), image="ruoyi/ruoyi-vue:1.1.0")["onboarded"]
+    assert "annotations" not in rs.plan(bare, rollout(annotations=new), image="ruoyi/ruoyi-vue:1.1.0")[
+        "object"]["metadata"]
+
+
 def test_bad_image_is_refused_before_planning():
     with pytest.raises(rs.ReleaseError, match="^image: 'v2;rm -rf'"):
         rs.plan(rollout(), rollout(), image="v2;rm -rf")
@@ -137,3 +162,15 @@ def summary(phase, image="x:2", observed=True, fully_promoted=False):
 ])
 def test_reached(target, s, want):
     assert rs.reached(s, target, "x:2") is want
+
+
+def test_up_to_date_only_when_onboarded_unchanged_and_every_member_runs_the_image_fully_promoted():
+    done = summary("Healthy", image="x:2", fully_promoted=True)
+    assert rs.up_to_date(True, False, {"a": done, "b": done}, "x:2")
+    assert not rs.up_to_date(False, False, {"a": done}, "x:2")        # the catalogue changed since onboarding
+    assert not rs.up_to_date(True, True, {"a": done}, "x:2")          # the template would change
+    assert not rs.up_to_date(True, False, {}, "x:2")                  # no member read
+    assert not rs.up_to_date(True, False, {"a": done}, "x:3")         # another image
+    for other in (summary("Paused", image="x:2"), summary("Healthy", image="x:2", fully_promoted=False),
+                  summary("Healthy", image="x:2", observed=False, fully_promoted=True)):
+        assert not rs.up_to_date(True, False, {"a": done, "b": other}, "x:2"), other
