@@ -29,6 +29,8 @@ export ANSIBLE_COLLECTIONS_PATH = $(COLLECTIONS_DIR):$(SITE_PACKAGES)
 export PATH := $(VENV_DIR)/bin:$(PATH)
 
 PYTEST_ARGS ?=
+# The lab suites print their slowest tests, so a slow CI run says where its time went.
+LAB_PYTEST_ARGS := --durations=12
 LINT_ARGS ?=
 INVENTORY ?= inventories/lab
 
@@ -121,7 +123,7 @@ lint: $(VENV_STAMP) $(COLLECTION_LINK)
 integration: $(VENV_STAMP) $(COLLECTION_LINK)
 	@if [ -z "$$(find tests/integration -name 'test_*.py' -o -name '*_test.py' 2>/dev/null | head -1)" ]; then \
 		echo "integration: no tests in tests/integration, nothing to run"; exit 0; fi; \
-	rc=0; $(PY) -m pytest tests/integration -q $(PYTEST_ARGS) || rc=$$?; \
+	rc=0; $(PY) -m pytest tests/integration -q $(LAB_PYTEST_ARGS) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "integration: no tests collected"; exit 0; fi; \
 	exit $$rc
 
@@ -175,11 +177,11 @@ lab-down: $(VENV_STAMP)
 # The release flow as users run it: the playbooks against the lab (release, promote, repeats,
 # rollback twice, waves, bad input, a member down).
 playbook-test: $(VENV_STAMP) $(COLLECTION_LINK)
-	$(PY) -m pytest tests/playbooks -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest tests/playbooks -q -p no:cacheprovider $(LAB_PYTEST_ARGS) $(PYTEST_ARGS)
 
 # Every AWX job template run the way AWX runs it (ansible-runner, project sync, injected credential).
 awx-test: $(VENV_STAMP) $(COLLECTION_LINK)
-	$(PY) -m pytest tests/awx -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest tests/awx -q -p no:cacheprovider $(LAB_PYTEST_ARGS) $(PYTEST_ARGS)
 
 # After lab-down: no process may still run a lab binary, and no PID file may be left.
 lab-down-check: $(VENV_STAMP)
