@@ -380,10 +380,14 @@ class Fleet(object):
                     self._members[name] = Endpoint(name, self._member_client(name))
             return self._members[name]
 
-    def clusters(self):
-        """Karmada's member clusters: name -> ready (bool)."""
+    def cluster_objects(self):
+        """Karmada's Cluster objects, as listed."""
+        return self.control.list(kind("Cluster"))
+
+    def clusters(self, objects=None):
+        """Karmada's member clusters: name -> ready (bool); ``objects``: :meth:`cluster_objects`, when already read."""
         result = {}
-        for c in self.control.list(kind("Cluster")):
+        for c in self.cluster_objects() if objects is None else objects:
             conditions = c.get("status", {}).get("conditions", [])
             ready = any(x.get("type") == "Ready" and x.get("status") == "True" for x in conditions)
             result[c["metadata"]["name"]] = ready

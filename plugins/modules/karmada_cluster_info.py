@@ -35,6 +35,15 @@ options:
     type: list
     elements: str
     default: []
+  expected:
+    description:
+      - What the inventory says of members Karmada already knows, by C(Cluster) name - C(api_endpoint) (the URL
+        Karmada reaches it by), C(labels) and C(region), each left out or blank when the inventory does not say.
+      - A member whose C(Cluster) differs is listed in RV(outdated), so a play can join it again with
+        M(multicluster.canary.karmada_cluster) (the C(cluster_join) role does); names Karmada does not know are left
+        out of RV(outdated) (they are not joined yet).
+    type: dict
+    default: {}
 notes:
   - The caller needs C(list) on C(clusters) in Karmada and, with O(member_access=karmada_proxy), C(get) on
     C(clusters/proxy); discovery (C(/apis)) is open to every authenticated user of a member by default.
@@ -90,6 +99,15 @@ clusters:
     error:
       description: Why its APIs could not be read, or null.
       type: str
+    api_endpoint:
+      description: The URL Karmada reaches it by (its C(Cluster)'s C(spec.apiEndpoint)), or null when unknown.
+      type: str
+outdated:
+  description:
+    - Per member of O(expected) whose C(Cluster) in Karmada does not hold what O(expected) says, what differs.
+  returned: always
+  type: dict
+  sample: {k8s-master-shanghai: ["apiEndpoint https://10.0.0.12:6443 (Karmada has https://10.0.0.2:6443)"]}
 known:
   description: Every cluster Karmada knows, with whether it is Ready.
   returned: always
@@ -113,6 +131,7 @@ from ansible_collections.multicluster.canary.plugins.module_utils.runner import 
 def main():
     module = AnsibleModule(argument_spec=fleet_argument_spec(
         required_api_versions=dict(type="list", elements="str", default=[]),
+        expected=dict(type="dict", default={}),
     ), supports_check_mode=True)
     execute(module, cluster_info)
 

@@ -241,6 +241,39 @@ def test_onboard_joins_checks_and_bootstraps_the_fifth_member(lab, fifth, invent
     assert changed(again) == 0, again.stdout[-6000:]
 
 
+def test_onboard_updates_a_member_whose_cluster_is_not_what_the_inventory_says(lab, fifth, inventory, namespace):
+    """A member Karmada knows by an old address (nothing listens there any more) and with a label less than its
+    host vars give: onboard.yml joins it again with its own credentials, says what differed, and Karmada has it
+    at the inventory's address, Ready, with the label; the other members' Clusters are not written; a second run
+    changes nothing."""
+    now = json.loads(lab.kubectl("get", "cluster", fifth, "-o", "json"))
+    address = now["spec"]["apiEndpoint"]
+    others = dict((m, lab.get(lab.karmada, "clusters.cluster.karmada.io", m)["metadata"]["resourceVersion"])
+                  for m in lab.members)
+    lab.kubectl("patch", "cluster", fifth, "--type=merge", "-p", json.dumps({"spec": {"apiEndpoint": "https://127.0.0.1:1"}}))
+    labels = dict(LABELS, tier="edge")
+    (inventory / "host_vars" / (fifth + ".yml")).write_text(yaml.safe_dump({
+        "multicluster_canary_cluster_labels": labels, "multicluster_canary_api_endpoint": address}))
+
+    run = ok(playbook("onboard.yml", inventory=inventory, multicluster_canary_namespace=namespace))
+    said = "{0} updated (apiEndpoint {1} (Karmada has https://127.0.0.1:1); label tier=edge (Karmada has none))".format(
+        fifth, address)
+    assert said in run.stdout, run.stdout[-6000:]
+    cluster = json.loads(lab.kubectl("get", "cluster", fifth, "-o", "json"))
+    assert cluster["spec"]["apiEndpoint"] == address
+    assert any(c["type"] == "Ready" and c["status"] == "True" for c in cluster["status"]["conditions"])
+    assert all(cluster["metadata"]["labels"].get(k) == v for k, v in labels.items()), cluster["metadata"]
+    for m, version in others.items():
+        assert lab.get(lab.karmada, "clusters.cluster.karmada.io", m)["metadata"]["resourceVersion"] == version, m
+    # reachable again through Karmada: every app still runs its share there
+    for app in APPS:
+        ro = rollout(lab, fifth, app, namespace)
+        assert ro and ready_replicas(ro) == ro["spec"]["replicas"] > 0, (app, (ro or {}).get("status"))
+
+    again = ok(playbook("onboard.yml", inventory=inventory, multicluster_canary_namespace=namespace))
+    assert changed(again) == 0 and "updated (" not in again.stdout, again.stdout[-6000:]
+
+
 def test_the_inventory_plugin_follows_karmada(lab, fifth, inventory, namespace, tmp_path):
     """The plugin as the only inventory: the five members with their label groups; status.yml runs with it."""
     plugin_inv = tmp_path / "karmada-inventory"
