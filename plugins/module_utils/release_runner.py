@@ -116,18 +116,23 @@ def release(run):
     rollout.container = pick_container(p.get("definition") or current, p.get("container"))
     run.update(container=rollout.container)
 
-    summaries = {}
+    found, summaries = {}, {}
     if current is not None:
         run.update(clusters=rollout.clusters(p.get("clusters")))
         try:
-            summaries = rollout.summaries(run.result["clusters"])
+            found = rollout.read(run.result["clusters"])
         except RolloutReadError as e:
             run.fail("cannot read every member, nothing written: {0}".format(e), failed_clusters=e.failed)
+        summaries = dict((n, found[n][1]) for n in run.result["clusters"])
 
     if p.get("definition") is not None:
         image = write(run, rollout, current, summaries)
         r = run.result
         run.update(up_to_date=up_to_date(r["onboarded"], r["changed"], summaries, r["to_image"]))
+        if r["up_to_date"] and p.get("routes"):
+            # nothing to release: the routes too, so the status is shown as read here, without a second read
+            _, routes = rollout.report(dict((n, found[n][0]) for n in found), p.get("lane"), routes=True)
+            run.update(routes=routes, unreachable_clusters={})
     else:
         image = next((c.get("image") for c in current["spec"]["template"]["spec"]["containers"]
                       if c.get("name") == rollout.container), None)

@@ -69,6 +69,29 @@ options:
     description: Seconds to wait for.
     type: int
     default: 300
+  routes:
+    description:
+      - When the release is RV(up_to_date) (nothing to write), also read the route objects the Rollout's
+        C(trafficRouting) names in every member and return where they send plain traffic and the O(lane)
+        (RV(routes)), as M(multicluster.canary.release_info) does, so that a playbook can show the release's status
+        without a second module run. Otherwise nothing more is read.
+      - Costs one read per route object and member.
+    type: bool
+    default: false
+  lane:
+    description:
+      - With O(routes=true), the canary lane to probe the routes with; without it only plain traffic is evaluated.
+    type: dict
+    suboptions:
+      header:
+        description: Header name testers send.
+        type: str
+      value:
+        description: Its value.
+        type: str
+      source_labels:
+        description: Labels of canary callers (canary pods carry them), for mesh routes.
+        type: dict
 attributes:
   check_mode:
     support: full
@@ -191,6 +214,18 @@ nudged:
       RV(multicluster.canary.rollout_promote#module:nudged).
   returned: when a member was nudged
   type: dict
+routes:
+  description:
+    - With O(routes=true) and RV(up_to_date), per member, what its route objects do (as
+      M(multicluster.canary.release_info) returns them).
+  returned: with O(routes=true), when RV(up_to_date)
+  type: dict
+unreachable_clusters:
+  description:
+    - With RV(routes), the members that could not be read (always empty - a release that cannot read every member
+      fails), for the shape of M(multicluster.canary.release_info).
+  returned: with RV(routes)
+  type: dict
 waited:
   description: Seconds spent waiting.
   returned: when O(wait_for) is not V(none)
@@ -199,7 +234,7 @@ waited:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.multicluster.canary.plugins.module_utils.fleet import object_argument_spec
+from ansible_collections.multicluster.canary.plugins.module_utils.fleet import object_argument_spec, view_argument_spec
 from ansible_collections.multicluster.canary.plugins.module_utils.release_runner import release
 from ansible_collections.multicluster.canary.plugins.module_utils.release_state import WAIT_TARGETS
 from ansible_collections.multicluster.canary.plugins.module_utils.runner import execute
@@ -213,6 +248,8 @@ def argspec():
         container=dict(type="str"),
         wait_for=dict(type="str", default="none", choices=list(WAIT_TARGETS)),
         wait_timeout=dict(type="int", default=300),
+        routes=dict(type="bool", default=False),
+        lane=view_argument_spec()["lane"],
     )
 
 

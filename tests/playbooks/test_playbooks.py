@@ -63,6 +63,14 @@ def changed(proc):
     return sum(int(c) for c in counts)
 
 
+def ran(proc, task):
+    """Whether a task whose name ends with ``task`` ran for a host (its block says ok or changed, not skipping)."""
+    blocks = re.findall(r"TASK \[[^\]]*{0}\][^\n]*\n(.*?)(?=\nTASK \[|\nPLAY RECAP)".format(re.escape(task)),
+                        proc.stdout, re.S)
+    assert blocks, "no task {0!r} in the output:\n{1}".format(task, proc.stdout[-3000:])
+    return any(re.search(r"^(ok|changed): ", b, re.M) for b in blocks)
+
+
 def where(lab, app, ns):
     """What a user would compare after a repeat: each member's Rollout image, phase, step, generation."""
     found = {}
@@ -177,9 +185,15 @@ def test_release_to_first_pause_then_promote_to_the_end(lab, release_namespace):
     assert "already on {0}: nothing to release".format(NEW) in again.stdout, again.stdout[-3000:]
     assert changed(again) == 0, again.stdout[-6000:]
     assert where(lab, APP, ns) == settled
-    # ... and, done already and onboarded as the catalogue says, it only reads the members: no onboarding.
-    assert "Read every member, the release being done already" in again.stdout, again.stdout[-6000:]
+    # ... and, done already and onboarded as the catalogue says, it only reads the members, once: no onboarding,
+    # and the status shows what the plan read, each member's route as its VirtualService holds it.
+    assert "Show every member as the plan has just read it" in again.stdout, again.stdout[-6000:]
     assert "Write the Services" not in again.stdout, again.stdout[-6000:]
+    assert not ran(again, "Read the app's Rollout and its routes in every member"), again.stdout[-6000:]
+    for member in lab.members:
+        line = route_line(again, member)
+        assert line == route_line(status, member), (member, line)  # as status.yml read it, after the last promotion
+        assert "stable 100% / canary 0%; X-canary: test-user -> stable 100%" in line, (member, line)
 
     # A change to what onboarding writes, the image the same (here the Gateway's selector, which nothing in
     # the Rollout says): the release onboards again and the change lands in every member; the next run is
