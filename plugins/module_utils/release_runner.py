@@ -131,7 +131,7 @@ def release(run):
         run.update(up_to_date=up_to_date(r["onboarded"], r["changed"], summaries, r["to_image"]))
         if r["up_to_date"] and p.get("routes"):
             # nothing to release: the routes too, so the status is shown as read here, without a second read
-            _, routes = rollout.report(dict((n, found[n][0]) for n in found), p.get("lane"), routes=True)
+            routes = rollout.report(dict((n, found[n][0]) for n in found), p.get("lane"), routes=True)[1]
             run.update(routes=routes, unreachable_clusters={})
     else:
         image = next((c.get("image") for c in current["spec"]["template"]["spec"]["containers"]
