@@ -60,6 +60,11 @@ SCHEMALESS_CRDS = ("analysisruns.argoproj.io", "analysistemplates.argoproj.io",
                    "gatewayclasses.gateway.networking.k8s.io", "gateways.gateway.networking.k8s.io",
                    "httproutes.gateway.networking.k8s.io", "referencegrants.gateway.networking.k8s.io")
 ANY_OBJECT = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+# Go's garbage collector target for every lab process (Go's default is 100: the heap grows to twice what is live
+# before a collection). At 50 a 16-member lab held 11.3 GiB after the bench instead of 12.8, and came up in 70 s
+# against 68. GOGC in the environment wins (GOGC=100 for Go's default); GOMEMLIMIT was measured too: it kept the API
+# servers collecting all the time (their start-up CPU nearly doubled).
+LAB_GOGC = "50"
 
 # The profile whose versions every lab ran before versions.json had profiles (its data has no profile.json).
 UNRECORDED_PROFILE = "min"
@@ -257,7 +262,7 @@ class Lab:
         logf = open(self.logfile(comp.id), "ab")
         logf.write("\n==== start {0} ====\n{1}\n".format(time.ctime(), " ".join(comp.argv)).encode())
         logf.flush()
-        env = dict(os.environ, **comp.env)
+        env = process_env(os.environ, comp.env)
         proc = subprocess.Popen(comp.argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=env, start_new_session=True, cwd=str(self.state))
         logf.close()
@@ -623,6 +628,14 @@ class Lab:
                 return comp
         raise LabError("no component {0!r}; try one of: {1}".format(
             comp_id, ", ".join(c.id for c in self.components())))
+
+
+def process_env(environ, extra) -> dict:
+    """A lab process's environment: ``environ`` with the component's ``extra``, and GOGC=LAB_GOGC unless either
+    says GOGC."""
+    env = dict(environ, **extra)
+    env.setdefault("GOGC", LAB_GOGC)
+    return env
 
 
 def write_inventory(lab: Lab) -> None:
