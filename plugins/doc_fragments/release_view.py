@@ -8,7 +8,8 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # How a module reports an app's release: which container's image, and the lane its routes are probed with.
+    # How a module reports an app's release: which container's image (DOCUMENTATION), and the lane its routes are
+    # probed with (LANE); a module reporting a release takes both.
     DOCUMENTATION = r"""
 options:
   container:
@@ -18,6 +19,11 @@ options:
       - When omitted, the container named after the Rollout, else the first container of its pod template.
       - A member whose Rollout has no such container fails the task, naming the containers it has.
     type: str
+"""
+
+    # multicluster.canary.release_view.lane
+    LANE = r"""
+options:
   lane:
     description:
       - The canary lane to probe the routes with; without it only plain traffic is evaluated.

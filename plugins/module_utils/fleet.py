@@ -491,7 +491,7 @@ def fleet_argument_spec(**extra):
 
 def view_argument_spec():
     """The options of a module that reports an app's release: its ``container`` and the ``lane`` its routes are
-    probed with (doc fragment multicluster.canary.release_view)."""
+    probed with (doc fragments multicluster.canary.release_view and multicluster.canary.release_view.lane)."""
     return dict(
         container=dict(type="str"),
         lane=dict(type="dict", options=dict(

@@ -40,6 +40,7 @@ extends_documentation_fragment:
   - multicluster.canary.fleet
   - multicluster.canary.rollout
   - multicluster.canary.release_view
+  - multicluster.canary.release_view.lane
   - multicluster.canary.attributes.read_only
 """
 

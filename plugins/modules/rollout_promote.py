@@ -108,6 +108,7 @@ extends_documentation_fragment:
   - multicluster.canary.fleet
   - multicluster.canary.rollout
   - multicluster.canary.release_view
+  - multicluster.canary.release_view.lane
 """
 
 EXAMPLES = r"""

@@ -78,20 +78,6 @@ options:
       - Costs one read per route object and member.
     type: bool
     default: false
-  lane:
-    description:
-      - With O(routes=true), the canary lane to probe the routes with; without it only plain traffic is evaluated.
-    type: dict
-    suboptions:
-      header:
-        description: Header name testers send.
-        type: str
-      value:
-        description: Its value.
-        type: str
-      source_labels:
-        description: Labels of canary callers (canary pods carry them), for mesh routes.
-        type: dict
 attributes:
   check_mode:
     support: full
@@ -107,6 +93,7 @@ seealso:
 extends_documentation_fragment:
   - multicluster.canary.fleet
   - multicluster.canary.rollout
+  - multicluster.canary.release_view.lane
 """
 
 EXAMPLES = r"""

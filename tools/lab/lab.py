@@ -437,14 +437,12 @@ class Lab:
         """The CRD files of the kinds apps use: Argo Rollouts', ISTIO_CRDS, the Gateway API's but GATEWAY_UNUSED."""
         istio = self.state / "istio-crds-{0}.yaml".format(crds.name)  # one per set of versions (profile)
         if not istio.exists():
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            docs = [d for d in yaml.load_all((crds / "istio" / "istio.yaml").read_text(), Loader=loader)
-                    if d and d.get("metadata", {}).get("name") in ISTIO_CRDS]
+            docs = [d for d in _load_docs(crds / "istio" / "istio.yaml")
+                    if d.get("metadata", {}).get("name") in ISTIO_CRDS]
             if len(docs) != len(ISTIO_CRDS):
                 raise LabError("{0}: expected the CRDs {1}, found {2}".format(
                     crds / "istio" / "istio.yaml", ", ".join(ISTIO_CRDS), len(docs)))
-            istio.parent.mkdir(parents=True, exist_ok=True)
-            istio.write_text(yaml.dump_all(docs, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper)))
+            _write_docs(istio, docs)
         gateway = [f for f in sorted((crds / "gateway").glob("*.yaml"))
                    if not any(f.name.endswith("_{0}.yaml".format(k)) for k in GATEWAY_UNUSED)]
         return [self._schemaless(f, crds) for f in sorted((crds / "argo").glob("*.yaml"))] + [istio] + \
@@ -456,8 +454,7 @@ class Lab:
         copy = self.state / "crds-{0}".format(crds.name) / path.name
         if copy.exists():
             return copy
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        docs = [d for d in yaml.load_all(path.read_text(), Loader=loader) if d]
+        docs = _load_docs(path)
         trimmed = False
         for doc in docs:
             if doc.get("kind") == "CustomResourceDefinition" and doc["metadata"].get("name") in SCHEMALESS_CRDS:
@@ -466,8 +463,7 @@ class Lab:
                 trimmed = True
         if not trimmed:
             return path
-        copy.parent.mkdir(parents=True, exist_ok=True)
-        copy.write_text(yaml.dump_all(docs, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper)))
+        _write_docs(copy, docs)
         return copy
 
     def bootstrap_member(self, member: str, crds: Path) -> None:
@@ -628,6 +624,16 @@ class Lab:
                 return comp
         raise LabError("no component {0!r}; try one of: {1}".format(
             comp_id, ", ".join(c.id for c in self.components())))
+
+
+def _load_docs(path: Path) -> list:
+    """The YAML documents of a (large, upstream) file, empty ones left out; libyaml's loader when there is one."""
+    return [d for d in yaml.load_all(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) if d]
+
+
+def _write_docs(path: Path, docs: list) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.dump_all(docs, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper)))
 
 
 def process_env(environ, extra) -> dict:
