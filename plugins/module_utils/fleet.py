@@ -208,14 +208,22 @@ class Endpoint(object):
     def watch(self, k, namespace, name, resource_version, timeout):
         """Yield ``(type, object)`` for each change of one named object after ``resource_version``.
 
+        With ``resource_version`` None the watch starts with the object as it is now: an ADDED event when
+        it exists, then a BOOKMARK annotated ``k8s.io/initial-events-end`` (``sendInitialEvents``, a
+        consistent read; an API server without the WatchList feature refuses it with 422, one that
+        predates it sends the ADDED event only).
+
         The API server ends the watch after ``timeout`` seconds (``timeoutSeconds``); the caller
         then reads the object again and watches on. Event types are the API's: ADDED, MODIFIED,
         DELETED, BOOKMARK, and ERROR (its object a Status, 410 when ``resource_version`` is too old).
         """
         path = self.prefix + k.path(namespace)
-        query = [("watch", "true"), ("fieldSelector", "metadata.name=" + name),
-                 ("resourceVersion", resource_version), ("allowWatchBookmarks", "true"),
-                 ("timeoutSeconds", str(max(1, int(timeout))))]
+        query = [("watch", "true"), ("fieldSelector", "metadata.name=" + name)]
+        if resource_version is None:
+            query += [("sendInitialEvents", "true"), ("resourceVersionMatch", "NotOlderThan")]
+        else:
+            query.append(("resourceVersion", resource_version))
+        query += [("allowWatchBookmarks", "true"), ("timeoutSeconds", str(max(1, int(timeout))))]
         try:
             raw = self._send("GET", path, query, {"Accept": "application/json"}, timeout=(10, timeout + 10))
         except ApiException as e:

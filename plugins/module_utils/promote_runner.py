@@ -7,10 +7,12 @@ Every member is read and checked before anything is written; a verb with nothing
 member sends nothing there. The patches go to each member's own Rollout (the controller in a
 member acts only on its own Rollout), never to the Karmada template.
 
-Requests are few and none is repeated: a member's Rollout is read once; the wait watches it from
-the patch's own response (no read first) and ends on the watch event that settles it (no read
-back); then the stable ReplicaSet (for its image) and, with ``routes``, the route objects are read
-once, after the wait. Members are handled at once, so the run costs about one member's requests.
+Requests are few and none is repeated: with ``wait``, a member's Rollout is read through a watch
+that stays open (the object as it is, then its changes), the patch is sent, and the wait goes on
+with that watch from the patch's own version (no read before the wait, none after it: it ends on
+the event that settles it); then the stable ReplicaSet (for its image) and, with ``routes``, the
+route objects are read once, after the wait. Without ``wait`` (or in check mode) the Rollout is
+read with a GET. Members are handled at once, so the run costs about one member's requests.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -74,11 +76,16 @@ class Promotion(object):
         self.run = run
         self.p = run.params
         self.rollout = FleetRollout(run.fleet, self.p["name"], self.p["namespace"], container=self.p.get("container"))
+        self.opened = {}  # {member: its watch opened by the first read, for the wait}
 
-    def read(self, names, context, with_images=True):
-        """{name: (rollout, summary)}, or fail naming unreachable members and missing Rollouts."""
+    def read(self, names, context, with_images=True, watch=False):
+        """{name: (rollout, summary)}, or fail naming unreachable members and missing Rollouts. With ``watch``
+        (no stable images) each member is read through a watch kept for the wait (:attr:`opened`)."""
         try:
-            found = self.rollout.read(names, with_images=with_images)
+            if watch:
+                found, self.opened = self.rollout.open(names)
+            else:
+                found = self.rollout.read(names, with_images=with_images)
         except RolloutReadError as e:
             self.run.fail(context + str(e), failed_clusters=e.failed)
         self.check_container(dict((n, v[0]) for n, v in found.items()))
@@ -125,6 +132,11 @@ class Promotion(object):
         summary = fleet_summary(before, unreachable=failed)
         self.run.update(rollouts=before, fleet=summary, unreachable_clusters=failed, message=summary["message"])
 
+    def close(self, keep=()):
+        """Close the watches the first read opened, but those of ``keep``."""
+        for name in [n for n in self.opened if n not in keep]:
+            self.opened.pop(name).close()
+
     def wait(self, action, before, names, start):
         """Wait until each changed member settles; returns (pending names, {degraded name: where})."""
         def settled(name, summary):
@@ -132,11 +144,13 @@ class Promotion(object):
                 return summary["phase"] == ABORTED
             return reached_next_pause(before[name], summary)
 
+        self.close(keep=names)
+        opened, self.opened = self.opened, {}
         try:
             _latest, pending, bad = self.rollout.wait(
                 names, settled, self.p["wait_timeout"], fail_on_degraded=self.p["abort_on_degraded"],
                 is_bad=lambda s: s["phase"] == DEGRADED or (s["phase"] == ABORTED and action != "abort"),
-                start=start)
+                start=start, opened=opened)
         except RolloutReadError as e:
             self.run.fail("while waiting: " + str(e), failed_clusters=e.failed)
         if self.rollout.nudged:
@@ -214,8 +228,17 @@ def promote(run):
     run.update(clusters=names)
     if action == "status":
         return promotion.status(names)
-    # the stable images are read at the end, from the ReplicaSets of the Rollouts as they end up
-    found = promotion.read(names, "", with_images=False)
+    try:
+        change(run, promotion, action, names)
+    finally:
+        promotion.close()
+
+
+def change(run, promotion, action, names):
+    """One verb in every member (checked everywhere first), then an optional wait."""
+    # the stable images are read at the end, from the ReplicaSets of the Rollouts as they end up; a wait goes on
+    # with the watch that read each member
+    found = promotion.read(names, "", with_images=False, watch=run.params["wait"] and not run.check_mode)
     objects = dict((n, found[n][0]) for n in names)
     before = dict((n, found[n][1]) for n in names)
     run.update(rollouts=before, fleet=fleet_summary(before))

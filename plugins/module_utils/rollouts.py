@@ -168,7 +168,27 @@ class FleetRollout(object):
 
     def read(self, names, with_images=True, allow_missing=False):
         """{name: (rollout, summary)}; raises RolloutReadError naming unreachable members and missing Rollouts."""
-        results = self.fleet.run(names, lambda endpoint: self.read_one(endpoint, with_images))
+        return self._found(self.fleet.run(names, lambda endpoint: self.read_one(endpoint, with_images)), allow_missing)
+
+    def open(self, names):
+        """Like ``read(names, with_images=False)``, through a watch per member that stays open for :meth:`wait`
+        (``opened``): ``({name: (rollout, summary)}, {name: its open watch})``. A member that refuses such a
+        watch is read instead and has none. On a RolloutReadError every watch is closed."""
+        waiter = FleetWaiter(self.fleet, self.rollout_kind, self.namespace, self.name)
+        results = waiter.open(names)
+        opened = dict((n, v[1]) for n, (ok, v) in results.items() if ok and v[1] is not None)
+        try:
+            found = self._found(dict((n, (ok, v[0] if ok else v)) for n, (ok, v) in results.items()), False,
+                                lambda rollout: (rollout, summarize(rollout, None, container=self.container)))
+        except RolloutReadError:
+            for watch in opened.values():
+                watch.close()
+            raise
+        return found, opened
+
+    def _found(self, results, allow_missing, convert=None):
+        """{name: value} of ``Fleet.run`` results ({name: (ok, value or None when missing)}), each value passed
+        through ``convert``; raises RolloutReadError naming unreachable members and missing Rollouts."""
         errors = dict((n, value) for n, (ok, value) in results.items() if not ok)
         missing = sorted(n for n, (ok, value) in results.items() if ok and value is None)
         if errors or (missing and not allow_missing):
@@ -181,7 +201,8 @@ class FleetRollout(object):
                 parts.append("cannot read the Rollout in: {0}".format(
                     "; ".join("{0}: {1}".format(n, errors[n]) for n in sorted(errors))))
             raise RolloutReadError("; ".join(parts), failed)
-        return dict((n, value) for n, (ok, value) in results.items() if value is not None)
+        convert = convert or (lambda value: value)
+        return dict((n, convert(value)) for n, (ok, value) in results.items() if value is not None)
 
     def summaries(self, names, with_images=True):
         found = self.read(names, with_images=with_images)
@@ -203,7 +224,7 @@ class FleetRollout(object):
         except FleetError as e:
             self.nudged[name] = verdict["message"] + " The nudge failed: {0}".format(e)
 
-    def wait(self, names, settled, timeout, fail_on_degraded=True, is_bad=None, start=None):
+    def wait(self, names, settled, timeout, fail_on_degraded=True, is_bad=None, start=None, opened=None):
         """Watch the members until ``settled(name, summary)`` holds for each, or one is bad, or time runs out.
 
         One watch per member (:class:`FleetWaiter`), so a member reaching its state is seen as soon as
@@ -211,7 +232,8 @@ class FleetRollout(object):
         applied it) is pending. ``is_bad(summary)`` (default: Degraded or Aborted) marks a failed member;
         with ``fail_on_degraded`` the wait ends at the first one. A member whose controller has not
         observed the latest spec for a minute while paused or idle is nudged once. ``start``: {member: the
-        Rollout as a write has just returned it}, watched from without reading first (:meth:`FleetWaiter.wait`).
+        Rollout as a write has just returned it}, watched from without reading first; ``opened``: {member: its
+        watch from :meth:`open`}, which the wait goes on with and closes (:meth:`FleetWaiter.wait`).
         Returns ``(summaries, pending, bad)``: the last summaries seen, the names not settled, and
         ``{name: position}`` of bad members; raises RolloutReadError naming members that cannot be read.
         """
@@ -226,7 +248,7 @@ class FleetRollout(object):
             self.nudge_if_stuck(seen, name, summary(obj), now)
 
         results = waiter.wait(names, lambda n, o: settled(n, summary(o)), lambda _n, o: is_bad(summary(o)),
-                              timeout, stop_on_bad=fail_on_degraded, tick=tick, start=start)
+                              timeout, stop_on_bad=fail_on_degraded, tick=tick, start=start, opened=opened)
         errors = dict((n, v) for n, (ok, v) in results.items() if not ok)
         if errors:
             raise RolloutReadError("cannot read the Rollout in: {0}".format(

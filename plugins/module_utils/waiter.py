@@ -10,6 +10,11 @@ not at the next poll. A watch lasts at most ``window`` seconds; then the object 
 (which also covers a watch that broke off, or a resourceVersion the server no longer has), the
 ``tick`` hook runs (the caller's periodic check, e.g. a nudge), and a new watch starts.
 
+A caller that reads before it writes can read through the watch instead (:meth:`FleetWaiter.open`): the
+watch starts with the object as it is (``sendInitialEvents``) and stays open, and the wait after the write
+goes on with it, so reading and waiting cost one request. An API server that refuses such a watch is read
+instead.
+
 The caller gives two predicates over the object: ``settled`` (this member is done) and ``bad``
 (this member failed). With ``stop_on_bad``, the first bad member ends every member's wait at its
 next event or window.
@@ -23,6 +28,38 @@ import threading
 import time
 
 from ansible_collections.multicluster.canary.plugins.module_utils.fleet import FleetError
+
+
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
+
+def _rv(obj):
+    return ((obj or {}).get("metadata") or {}).get("resourceVersion")
+
+
+def _close(events):
+    """End a watch's events (:meth:`Endpoint.watch` is a generator: closing it releases its connection)."""
+    close = getattr(events, "close", None)
+    if close is not None:
+        close()
+
+
+class Opened(object):
+    """One member's watch opened by :meth:`FleetWaiter.open`: the object it started with, and its events after
+    that (None once handed to a wait or closed)."""
+
+    def __init__(self, obj, events):
+        self.obj = obj
+        self.events = events
+
+    def take(self):
+        events, self.events = self.events, None
+        return events
+
+    def close(self):
+        events = self.take()
+        if events is not None:
+            _close(events)
 
 
 class FleetWaiter(object):
@@ -55,12 +92,48 @@ class FleetWaiter(object):
         # aborted members: only the time limit says it failed)
         return False
 
-    def _one(self, endpoint, settled, bad, deadline, stop_on_bad, tick, start=None):
+    def open_one(self, endpoint):
+        """(the object as the member holds it now or None, :class:`Opened` or None): read through a watch that
+        stays open. A member that refuses such a watch (an API server without the WatchList feature; RBAC
+        without ``watch``) or ends it before saying is read instead, and then has no open watch."""
+        events = None
+        try:
+            events = endpoint.watch(self.kind, self.namespace, self.name, None, self.window)
+            for event, item in events:
+                if event == "ADDED":
+                    return item, Opened(item, events)
+                if event == "BOOKMARK" and ((item.get("metadata") or {}).get("annotations") or {}).get(
+                        INITIAL_EVENTS_END) == "true":
+                    _close(events)
+                    return None, None  # the initial events ended without the object: there is none
+                if event != "BOOKMARK":
+                    break
+        except FleetError:
+            pass
+        if events is not None:
+            _close(events)
+        return endpoint.get(self.kind, self.namespace, self.name), None
+
+    def open(self, members):
+        """{member: (ok, (object or None, :class:`Opened` or None))} from :meth:`open_one` in every member at once;
+        each open watch is for :meth:`wait` (``opened``), or for the caller to close."""
+        return self.fleet.run(members, self.open_one)
+
+    def _one(self, endpoint, settled, bad, deadline, stop_on_bad, tick, start=None, opened=None):
+        try:
+            self._follow(endpoint, settled, bad, deadline, stop_on_bad, tick, start, opened)
+        finally:
+            if opened is not None:
+                opened.close()
+
+    def _follow(self, endpoint, settled, bad, deadline, stop_on_bad, tick, start, opened):
         member = endpoint.name
         while True:
             if start is not None:
                 # the object as a write returned it, as fresh as a read: watch from its resourceVersion
                 obj, start = start, None
+            elif opened is not None and opened.events is not None:
+                obj = opened.obj
             else:
                 obj = endpoint.get(self.kind, self.namespace, self.name)
             if self._seen(member, obj, settled, bad, stop_on_bad):
@@ -76,10 +149,19 @@ class FleetWaiter(object):
                 self.stop.wait(min(1.0, window))
                 continue
             started, events = self.clock(), 0
+            stream = opened.take() if opened is not None else None
+            # on a watch opened before the write, the versions up to the written one are what came before it
+            skip_to = _rv(obj) if stream is not None and _rv(obj) != _rv(opened.obj) else None
             try:
-                for event, item in endpoint.watch(self.kind, self.namespace, self.name,
-                                                  obj["metadata"]["resourceVersion"], window):
+                if stream is None:
+                    stream = endpoint.watch(self.kind, self.namespace, self.name, obj["metadata"]["resourceVersion"],
+                                            window)
+                for event, item in stream:
                     events += 1
+                    if event in ("ADDED", "MODIFIED") and skip_to is not None:
+                        if _rv(item) == skip_to:
+                            skip_to = None
+                        continue
                     if event in ("ADDED", "MODIFIED"):
                         if self._seen(member, item, settled, bad, stop_on_bad):
                             return
@@ -96,26 +178,31 @@ class FleetWaiter(object):
                 # the watch broke off or is refused (RBAC without `watch`): the caller reports the reason
                 self.watch_errors[member] = str(e)
                 events = 0
+            finally:
+                if stream is not None:
+                    _close(stream)
             # a watch that ended early with nothing to say (refused, broken, or a proxy that does not
             # stream): read again a second after it started (or a window, if shorter), never faster
             if events == 0 and self.clock() - started < window / 2:
                 pause = min(1.0, window) - (self.clock() - started)
                 self.stop.wait(max(0.0, min(pause, deadline - self.clock())))
 
-    def wait(self, members, settled, bad, timeout, stop_on_bad=True, tick=None, start=None):
+    def wait(self, members, settled, bad, timeout, stop_on_bad=True, tick=None, start=None, opened=None):
         """Wait until each member is settled or bad, or ``timeout`` seconds pass.
 
         ``settled(member, obj)`` and ``bad(member, obj)`` are checked on every version of the object
         seen; ``tick(member, obj, now)`` runs before each watch window. ``start`` maps members to the
         object as a write has just returned it: the wait watches from its resourceVersion without
-        reading first. Returns ``{member: (ok, message)}`` from :meth:`Fleet.run` (``ok`` false when
-        the member could not be read); what was seen is in :attr:`latest` and :attr:`seen_at`.
+        reading first. ``opened`` maps members to their watch from :meth:`open`: the wait goes on with it
+        (from the version ``start`` gives, when given) and closes it. Returns ``{member: (ok, message)}``
+        from :meth:`Fleet.run` (``ok`` false when the member could not be read); what was seen is in
+        :attr:`latest` and :attr:`seen_at`.
         """
         deadline = self.clock() + timeout
         self.stop.clear()
-        start = start or {}
+        start, opened = start or {}, opened or {}
         return self.fleet.run(members, lambda endpoint: self._one(endpoint, settled, bad, deadline, stop_on_bad, tick,
-                                                                  start.get(endpoint.name)))
+                                                                  start.get(endpoint.name), opened.get(endpoint.name)))
 
     def wait_one(self, endpoint, settled, timeout, tick=None):
         """Wait on one endpoint (the control plane, say) until ``settled(name, obj)`` or ``timeout`` seconds pass.

@@ -83,3 +83,72 @@ def test_the_wait_sees_the_next_pause_through_its_watch(lab, namespace, run_modu
     assert all(-0.5 < lag < WINDOW for lag in lags.values()), lags
     for m in lab.members:
         assert at_pause(lab.get(m, gen.ROLLOUT, gen.NAME, namespace), 3), m
+
+
+class Counted(object):
+    """A member's real Endpoint with its GETs and watches counted (each still goes to the API server)."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+        self.name = endpoint.name
+        self.gets = 0
+        self.watches = []
+
+    def get(self, *args, **kwargs):
+        self.gets += 1
+        return self.endpoint.get(*args, **kwargs)
+
+    def watch(self, k, namespace, name, resource_version, timeout):
+        self.watches.append(resource_version)
+        return self.endpoint.watch(k, namespace, name, resource_version, timeout)
+
+
+class CountedFleet(object):
+    """The collection's Fleet (the automation identity's token, members through Karmada's cluster proxy) whose
+    member endpoints are :class:`Counted`."""
+
+    def __init__(self, fleet, names):
+        self.fleet = fleet
+        self.members = dict((n, Counted(fleet.member(n))) for n in names)
+
+    def member(self, name):
+        return self.members[name]
+
+    def run(self, names, fn):
+        return self.fleet.run(names, lambda endpoint: fn(self.members[endpoint.name]))
+
+
+def test_a_read_through_a_watch_is_the_waits_watch_on_real_members(lab, namespace):
+    """What rollout_promote does with ``wait``: each member's Rollout is read by a watch that starts with it as it
+    is (sendInitialEvents) and stays open; the wait goes on with that watch after a write. No GET, one watch per
+    member; a Rollout a member does not have is known from the watch's bookmark, without a read."""
+    from ansible_collections.multicluster.canary.plugins.module_utils.fleet import fleet_for, kind
+    from ansible_collections.multicluster.canary.plugins.module_utils.waiter import FleetWaiter
+
+    _services, _vs, rollout = gen.manifests(namespace, "ruoyi/gen:1.0.0")
+    rollout = dict(rollout, spec=dict(rollout["spec"], strategy={"canary": {"steps": [{"pause": {}}]}}))
+    for m in lab.members:
+        lab.apply([rollout], context=m)
+    fleet = CountedFleet(fleet_for({"kubeconfig": lab.kubeconfig_for("automation"), "validate_certs": True}),
+                         lab.members)
+    waiter = FleetWaiter(fleet, kind("Rollout"), namespace, gen.NAME)
+    opened = waiter.open(lab.members)
+    assert all(ok for ok, _v in opened.values()), opened
+    for m in lab.members:
+        obj, watch = opened[m][1]
+        assert watch is not None, "{0} refused the watch: it was read instead".format(m)
+        assert obj["metadata"]["uid"] == lab.get(m, gen.ROLLOUT, gen.NAME, namespace)["metadata"]["uid"]
+
+    # a change made in every member after the read reaches the wait through the watch opened by the read
+    for m in lab.members:
+        lab.kubectl("annotate", "rollout", gen.NAME, "-n", namespace, "mcc-test/seen=yes", context=m)
+    results = waiter.wait(lab.members, lambda _m, o: (o["metadata"].get("annotations") or {}).get("mcc-test/seen"),
+                          lambda _m, _o: False, timeout=60, opened=dict((m, opened[m][1][1]) for m in lab.members))
+    assert results == dict((m, (True, None)) for m in lab.members), results
+    assert sorted(waiter.seen_at) == sorted(lab.members) and not waiter.watch_errors, waiter.watch_errors
+    for m in lab.members:
+        assert fleet.members[m].gets == 0 and fleet.members[m].watches == [None], (m, fleet.members[m].watches)
+
+    missing = FleetWaiter(fleet, kind("Rollout"), namespace, "no-such-rollout")
+    assert missing.open(lab.members) == dict((m, (True, (None, None))) for m in lab.members)
+    assert all(fleet.members[m].gets == 0 for m in lab.members)  # the bookmark said so: no read after the watch

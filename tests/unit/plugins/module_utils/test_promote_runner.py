@@ -217,42 +217,92 @@ def test_a_container_the_rollout_does_not_have_is_named_before_any_write():
 
 
 class Controller(Member):
-    """A member whose Argo Rollouts controller moves a promoted Rollout to its next pause (step 3)."""
+    """A member whose Argo Rollouts controller moves a promoted Rollout to its next pause (step 3), and whose API
+    server streams each version of it to a watch (a watch without a resourceVersion starts with the Rollout as it
+    is, and the bookmark that ends the initial events). ``refuse``: the answer to such a watch instead."""
 
-    def __init__(self, name, rollout, **kw):
+    def __init__(self, name, rollout, refuse=None, **kw):
         super(Controller, self).__init__(name, rollout, **kw)
         self.rollout["metadata"]["resourceVersion"] = "10"
+        self.history = []   # the versions written, in order
         self.watches = []
+        self.refuse = refuse
 
     def patch(self, k, namespace, name, patch, subresource=None, dry_run=False, **kw):
         super(Controller, self).patch(k, namespace, name, patch, subresource, dry_run)
         self.rollout["status"]["pauseConditions"] = None
         self.rollout["metadata"]["resourceVersion"] = "11"
-        return copy.deepcopy(self.rollout)
-
-    def watch(self, k, namespace, name, resource_version, timeout):
-        self.watches.append(resource_version)
+        returned = copy.deepcopy(self.rollout)
+        self.history.append(copy.deepcopy(self.rollout))
         paused = copy.deepcopy(self.rollout)
         paused["status"].update(currentStepIndex=3, pauseConditions=[{"reason": "CanaryPauseStep"}])
         paused["metadata"]["resourceVersion"] = "12"
         self.rollout = paused
-        yield "MODIFIED", copy.deepcopy(paused)
+        self.history.append(copy.deepcopy(paused))
+        return returned
+
+    def watch(self, k, namespace, name, resource_version, timeout):
+        self.watches.append(resource_version)
+        if resource_version is None and self.refuse:
+            raise FleetError(self.refuse, status=422)
+        return self._events(resource_version)
+
+    def _events(self, resource_version):
+        if resource_version is None:
+            seen = len(self.history)  # the state when the watch opened
+            if self.rollout is not None:
+                yield "ADDED", copy.deepcopy(self.rollout)
+            yield "BOOKMARK", {"metadata": {"annotations": {"k8s.io/initial-events-end": "true"}}}
+        else:
+            seen = [v["metadata"]["resourceVersion"] for v in self.history].index(resource_version) + 1
+        while seen < len(self.history):  # read lazily: versions written after the watch opened are sent too
+            seen += 1
+            yield "MODIFIED", copy.deepcopy(self.history[seen - 1])
 
 
-def test_a_promotion_with_a_wait_reads_each_member_once_and_watches_from_the_patch():
-    objects = {("VirtualService", "helloworld"): virtual_service(50, 50),
-               ("ReplicaSet", "helloworld-stable-7c9d8b6f5d"): {"spec": {"template": {"spec": {"containers": [
-                   {"name": "helloworld", "image": "helloworld:stable"}]}}}}}
-    fleet = Fleet([Controller(n, routed_rollout(), objects=objects) for n in ("beijing", "shanghai")])
+ROUTED_OBJECTS = {("VirtualService", "helloworld"): virtual_service(50, 50),
+                  ("ReplicaSet", "helloworld-stable-7c9d8b6f5d"): {"spec": {"template": {"spec": {"containers": [
+                      {"name": "helloworld", "image": "helloworld:stable"}]}}}}}
+
+
+def test_a_promotion_with_a_wait_reads_each_member_through_the_watch_it_waits_with():
+    fleet = Fleet([Controller(n, routed_rollout(), objects=ROUTED_OBJECTS) for n in ("beijing", "shanghai")])
     result = promote(fleet, wait=True, routes=True)
     assert not result.get("failed"), result
     assert result["fleet"]["state"] == "aligned" and result["fleet"]["step"] == 3, result["fleet"]
     for m in fleet.members.values():
-        # the Rollout read once before the patch; the watch starts at the patch's resourceVersion; the final
-        # state is the watch's event; the stable ReplicaSet and the VirtualService are read once, at the end
-        assert m.reads == [("Rollout", "helloworld-stable"), ("ReplicaSet", "helloworld-stable-7c9d8b6f5d"),
-                           ("VirtualService", "helloworld")], m.reads
-        assert m.watches == ["11"] and len(m.patches) == 1
+        # the Rollout read by one watch opened before the patch, which the wait goes on with; the final state is
+        # that watch's event; the stable ReplicaSet and the VirtualService are read once, at the end
+        assert m.reads == [("ReplicaSet", "helloworld-stable-7c9d8b6f5d"), ("VirtualService", "helloworld")], m.reads
+        assert m.watches == [None] and len(m.patches) == 1
         assert result["rollouts"][m.name]["stable_image"] == "helloworld:stable"
         assert result["routes"][m.name]["plain_text"] == "stable 50% / canary 50%"
     assert result["message"].startswith("promoted in 2 cluster(s); all 2 cluster(s) step 3/")
+
+
+def test_a_member_that_refuses_the_reading_watch_is_read_and_watched_from_the_patch():
+    fleet = Fleet([Controller("beijing", routed_rollout(), objects=ROUTED_OBJECTS,
+                              refuse="beijing: WATCH: sendInitialEvents is forbidden (422)"),
+                   Controller("shanghai", routed_rollout(), objects=ROUTED_OBJECTS)])
+    result = promote(fleet, wait=True, routes=True)
+    assert not result.get("failed"), result
+    beijing, shanghai = fleet.members["beijing"], fleet.members["shanghai"]
+    assert beijing.reads[0] == ("Rollout", "helloworld-stable") and beijing.watches == [None, "11"]
+    assert shanghai.watches == [None] and ("Rollout", "helloworld-stable") not in shanghai.reads
+    assert result["fleet"]["step"] == 3 and not result.get("warnings")
+
+
+def test_a_missing_rollout_is_known_from_the_watch_and_nothing_is_written():
+    fleet = Fleet([Controller("beijing", routed_rollout(), objects=ROUTED_OBJECTS),
+                   Controller("shanghai", routed_rollout(), objects=ROUTED_OBJECTS)])
+    fleet.members["shanghai"].rollout = None
+    result = promote(fleet, wait=True)
+    assert result["failed"] and "Rollout helloworld-rollout/helloworld-stable not found in: shanghai" in result["msg"]
+    assert all(m.patches == [] and m.reads == [] for m in fleet.members.values())
+
+
+def test_without_a_wait_the_rollout_is_read_and_not_watched():
+    fleet = Fleet([Controller(n, routed_rollout(), objects=ROUTED_OBJECTS) for n in ("beijing", "shanghai")])
+    result = promote(fleet, wait=False)
+    assert not result.get("failed"), result
+    assert all(m.watches == [] and m.reads[0] == ("Rollout", "helloworld-stable") for m in fleet.members.values())

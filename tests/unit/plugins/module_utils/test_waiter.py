@@ -258,3 +258,80 @@ def test_wait_one_watches_a_single_endpoint_and_returns_what_it_saw():
     stuck = FleetWaiter(Fleet([]), ROLLOUT, "ns", "app", window=0.2)
     assert stuck.wait_one(WatchedEndpoint("karmada", rollout(5, 1, True)), paused_at(3), timeout=0.5)[
         "metadata"]["resourceVersion"] == "5"
+
+
+class StreamingEndpoint(WatchedEndpoint):
+    """A member whose API server answers a watch without a resourceVersion as a WatchList server does: the
+    object as it is (ADDED), the bookmark that ends the initial events, then each change put on ``events``."""
+
+    def __init__(self, name, obj, refuse=None):
+        super(StreamingEndpoint, self).__init__(name, obj)
+        self.refuse = refuse
+        self.versions = []  # the resourceVersion each watch was asked for
+
+    def watch(self, k, namespace, name, resource_version, timeout):
+        self.versions.append(resource_version)
+        if resource_version is None:
+            if self.refuse:
+                self.watches += 1
+                raise FleetError(self.refuse, status=422)
+            return self._initial(k, namespace, name, timeout)
+        return super(StreamingEndpoint, self).watch(k, namespace, name, resource_version, timeout)
+
+    def _initial(self, k, namespace, name, timeout):
+        self.watches += 1
+        if self.obj is not None:
+            yield "ADDED", copy.deepcopy(self.obj)
+        yield "BOOKMARK", {"metadata": {"resourceVersion": "99", "annotations": {"k8s.io/initial-events-end": "true"}}}
+        self.watches -= 1  # the rest is the same watch
+        yield from super(StreamingEndpoint, self).watch(k, namespace, name, None, timeout)
+
+
+def test_open_reads_through_a_watch_the_wait_goes_on_with_from_the_written_version():
+    member = StreamingEndpoint("beijing", rollout(10, 1, True))
+    waiter = FleetWaiter(Fleet([member]), ROLLOUT, "ns", "app", window=30)
+    opened = waiter.open(["beijing"])
+    obj, watch = opened["beijing"][1]
+    assert obj["metadata"]["resourceVersion"] == "10" and member.gets == 0 and member.watches == 1
+    # between the read and the write, a version that would settle the wait if it were taken for the result
+    member.change(rollout(11, 3, True))
+    written = rollout(12, 1, False)  # the patch, as the API server returned it
+    member.change(written)
+    member.change(rollout(13, 2, False))
+    member.change(rollout(14, 3, True))  # the controller's next pause, after the write
+    results = waiter.wait(["beijing"], paused_at(3), never, timeout=5, start={"beijing": written},
+                          opened={"beijing": watch})
+    assert results == {"beijing": (True, None)}
+    assert waiter.latest["beijing"]["metadata"]["resourceVersion"] == "14"
+    assert member.gets == 0 and member.watches == 1 and member.versions == [None]
+    assert watch.events is None  # handed to the wait, which closed it
+
+
+def test_open_knows_a_missing_object_from_the_bookmark_without_reading():
+    member = StreamingEndpoint("beijing", None)
+    waiter = FleetWaiter(Fleet([member]), ROLLOUT, "ns", "app", window=30)
+    assert waiter.open(["beijing"]) == {"beijing": (True, (None, None))}
+    assert member.gets == 0 and member.watches == 1
+
+
+def test_open_reads_a_member_that_refuses_the_watch_and_the_wait_watches_from_the_write():
+    member = StreamingEndpoint("beijing", rollout(10, 1, True),
+                               refuse="sendInitialEvents is forbidden unless the WatchList feature gate is enabled")
+    waiter = FleetWaiter(Fleet([member]), ROLLOUT, "ns", "app", window=30)
+    opened = waiter.open(["beijing"])
+    assert opened["beijing"][1][0]["metadata"]["resourceVersion"] == "10" and opened["beijing"][1][1] is None
+    assert member.gets == 1
+    member.events.put(("MODIFIED", rollout(12, 3, True)))
+    waiter.wait(["beijing"], paused_at(3), never, timeout=5, start={"beijing": rollout(11, 1, False)})
+    assert member.versions == [None, "11"] and member.gets == 1
+    assert waiter.latest["beijing"]["metadata"]["resourceVersion"] == "12"
+    assert waiter.watch_errors == {}  # the refusal is the open's, not the wait's
+
+
+def test_an_open_watch_left_unused_is_closed():
+    member = StreamingEndpoint("beijing", rollout(10, 3, True))
+    waiter = FleetWaiter(Fleet([member]), ROLLOUT, "ns", "app", window=30)
+    watch = waiter.open(["beijing"])["beijing"][1][1]
+    events = watch.events
+    watch.close()
+    assert watch.events is None and events.gi_frame is None  # the generator ended: its connection released
