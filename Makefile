@@ -32,7 +32,8 @@ PYTEST_ARGS ?=
 # The lab suites print their slowest tests, so a slow CI run says where its time went.
 LAB_PYTEST_ARGS := --durations=12
 LINT_ARGS ?=
-INVENTORY ?= inventories/lab
+# empty: the lab's own (`python -m tools.lab inventory`: inventories/lab for the default four members)
+INVENTORY ?=
 
 # The lab's version profile (tools/lab/versions.json): empty means the running lab's, else the file's
 # default (`latest`, the newest upstream versions the lab builds); `MCC_LAB_PROFILE=min make test` runs
@@ -134,12 +135,12 @@ integration: $(VENV_STAMP) $(COLLECTION_LINK)
 # printed again after the summary: the failure is the last thing a CI log shows.
 test: $(VENV_STAMP) $(COLLECTION_LINK)
 	@status=0; failed=""; mkdir -p build/test-logs; \
-	step() { local rc=0; $(MAKE) --no-print-directory "$$1" 2>&1 | tee "build/test-logs/$$1.log"; rc=$${PIPESTATUS[0]}; \
+	step() { local rc=0; $(MAKE) --no-print-directory "$$@" 2>&1 | tee "build/test-logs/$$1.log"; rc=$${PIPESTATUS[0]}; \
 		if [ $$rc -ne 0 ]; then failed="$$failed $$1"; [ $$status -ne 0 ] || status=$$rc; fi; return $$rc; }; \
 	step unit || true; \
 	step sanity || true; \
 	step lint || true; \
-	if step lab-up; then step integration || true; step playbook-test || true; step awx-test || true; \
+	if step lab-up LAB_ARGS="--members 4"; then step integration || true; step playbook-test || true; step awx-test || true; \
 	step molecule || true; \
 	else echo "test: lab-up failed, integration, playbook-test, awx-test and molecule skipped" >&2; fi; \
 	step lab-down || true; \
@@ -168,8 +169,11 @@ molecule: $(VENV_STAMP) $(COLLECTION_LINK)
 
 # --- the local federation (tools/lab) --------------------------------------
 
+# LAB_ARGS: options of `python -m tools.lab` (`--members 16`); without --members, the size the lab last had.
+# `make test` brings up the default lab, four members: its suites and inventories/lab are written for it.
+LAB_ARGS ?=
 lab-up: $(VENV_STAMP)
-	$(PY) -m tools.lab up
+	$(PY) -m tools.lab $(LAB_ARGS) up
 
 lab-down: $(VENV_STAMP)
 	$(PY) -m tools.lab down
@@ -197,7 +201,7 @@ demo: $(VENV_STAMP) $(COLLECTION_LINK)
 	$(MAKE) --no-print-directory lab-up
 	.lab/bin/kubectl --kubeconfig .lab/kubeconfig --context karmada-apiserver \
 		delete namespace $(DEMO_NAMESPACE) --ignore-not-found --wait --timeout=180s
-	$(VENV_DIR)/bin/ansible-playbook -i $(INVENTORY) playbooks/demo.yml
+	$(VENV_DIR)/bin/ansible-playbook -i "$(if $(INVENTORY),$(INVENTORY),$$($(PY) -m tools.lab inventory))" playbooks/demo.yml
 
 # --- benchmarks (never part of make test) ----------------------------------
 

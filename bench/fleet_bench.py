@@ -71,6 +71,8 @@ class LabInfo:
         self.kubeconfig = info["kubeconfig"]
         self.bin = Path(info["bin"])
         self.audit = audit_log.enabled(state)
+        # inventories/lab for the default four members, the lab's own for other sizes (tools/lab)
+        self.inventory = Path(info.get("inventory") or ROOT / "inventories" / "lab")
 
 
 def lab_command(args, members=None, audit=True, check=True, capture=True):
@@ -599,7 +601,7 @@ def main(argv=None):
     if not lab.audit:
         log("the lab runs without an audit log: no request counts, no wait latency")
 
-    inventory = ROOT / "inventories" / "lab"
+    inventory = lab.inventory
     catalogue = yaml.safe_load((inventory / "group_vars" / "all.yml").read_text())["multicluster_canary_apps"][APP]
     catalogue_image = catalogue["image"]
     alt_image = catalogue_image + "-bench"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import json
 import os
 import statistics
 import subprocess
@@ -30,7 +31,17 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-INVENTORY = ROOT / "inventories" / "lab"
+
+
+def lab_inventory():
+    """The running lab's inventory (.lab/lab.json: inventories/lab for the default four members), else inventories/lab."""
+    try:
+        return Path(json.loads((ROOT / ".lab" / "lab.json").read_text())["inventory"])
+    except (OSError, ValueError, KeyError):
+        return ROOT / "inventories" / "lab"
+
+
+INVENTORY = lab_inventory()
 
 TASKS = {
     "ping": {"ansible.builtin.ping": None},

@@ -1,4 +1,4 @@
-"""python -m tools.lab {build,up,down,status,start,stop,env}"""
+"""python -m tools.lab {build,up,down,status,inventory,start,stop}"""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ def main(argv=None) -> int:
     down = sub.add_parser("down", help="stop every lab process")
     down.add_argument("--purge", action="store_true", help="also delete etcd data (next up starts fresh)")
     sub.add_parser("status", help="each component's state, the kubeconfig path and total RSS")
+    sub.add_parser("inventory", help="the path of the lab's Ansible inventory: inventories/lab for the default four "
+                                     "members, .lab/inventory for other sizes")
     for verb in ("start", "stop"):
         p = sub.add_parser(verb, help="{0} one component, e.g. k8s-master-beijing/kube-apiserver".format(verb))
         p.add_argument("component")
@@ -65,6 +67,8 @@ def main(argv=None) -> int:
         elif args.cmd == "down":
             stopped = lab.down(purge=args.purge)
             log("stopped {0} process(es)".format(len(stopped)))
+        elif args.cmd == "inventory":
+            print(lab.inventory())
         elif args.cmd == "status":
             rows = lab.status()
             width = max(len(r[0]) for r in rows)
@@ -74,6 +78,7 @@ def main(argv=None) -> int:
             print("profile: {0} ({1})".format(lab.profile, ", ".join(
                 "{0} {1}".format(k, v) for k, v in lab.versions.items())))
             print("kubeconfig: {0}".format(lab.kubeconfig))
+            print("inventory: {0}".format(lab.inventory()))
             pss = sum(pss_kib(r[1]) for r in rows if r[1])
             print("total RSS: {0:.0f} MiB across {1} running process(es) (PSS {2:.0f} MiB)".format(
                 total / 1024, sum(1 for r in rows if r[1]), pss / 1024))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -139,7 +140,6 @@ class Lab:
                                    self.state, what, self.profile, build.PROFILE_ENV, data["profile"]))
             log("the lab's etcd data was written by {0}: starting the {1} profile with fresh data".format(
                 what, self.profile))
-            import shutil
             shutil.rmtree(self.state / "etcd")
         text = json.dumps({"profile": self.profile, "versions": self.versions}, indent=2) + "\n"
         if not self.profile_file.exists() or self.profile_file.read_text() != text:
@@ -161,6 +161,13 @@ class Lab:
     @property
     def automation_kubeconfig(self) -> Path:
         return self.state / "kubeconfig-automation"
+
+    def inventory(self) -> Path:
+        """The Ansible inventory of the lab that was last brought up (lab.json), else inventories/lab."""
+        try:
+            return Path(json.loads((self.state / "lab.json").read_text())["inventory"])
+        except (OSError, ValueError, KeyError):
+            return LAB_INVENTORY
 
     def admin_kubeconfig(self, cluster: str) -> Path:
         return self.state / cluster / "admin.kubeconfig"
@@ -408,7 +415,8 @@ class Lab:
         self.wait_clusters_ready()
         self.ensure_automation_identity()
         self.write_info()
-        log("up in {0:.0f}s; kubeconfig: {1}".format(time.monotonic() - started, self.kubeconfig))
+        log("up in {0:.0f}s; kubeconfig: {1}; inventory: {2}".format(time.monotonic() - started, self.kubeconfig,
+                                                                     self.inventory()))
 
     def bootstrap_karmada(self, crds: Path) -> None:
         karmada_src = build.module_dir("github.com/karmada-io/karmada", self.versions["karmada"])
@@ -578,9 +586,10 @@ class Lab:
                 "join_count": len(self.joined), "unjoined": [m for m in self.members if m not in self.joined],
                 "karmada_context": KARMADA_CONTEXT, "bin": str(self.bindir),
                 "automation_kubeconfig": str(self.automation_kubeconfig),
-                "profile": self.profile, "versions": self.versions}
+                "profile": self.profile, "versions": self.versions,
+                # the Ansible inventory of the joined members (inventories/lab for the default four)
+                "inventory": str(write_inventory(self))}
         (self.state / "lab.json").write_text(json.dumps(info, indent=2) + "\n")
-        write_inventory(self)
 
     def down(self, purge: bool = False, timeout: float = 20) -> list:
         """Stop every process this lab started: SIGTERM to all at once, SIGKILL to what is left."""
@@ -591,8 +600,7 @@ class Lab:
         for cid in ids:
             self.pidfile(cid).unlink(missing_ok=True)
         if purge:
-            import shutil
-            for sub in ("etcd", "lab.json", self.profile_file.name):
+            for sub in ("etcd", "lab.json", "inventory", self.profile_file.name):
                 p = self.state / sub
                 if p.is_dir():
                     shutil.rmtree(p)
@@ -644,16 +652,44 @@ def process_env(environ, extra) -> dict:
     return env
 
 
-def write_inventory(lab: Lab) -> None:
-    inv_dir = ROOT / "inventories" / "lab"
-    inv_dir.mkdir(parents=True, exist_ok=True)
-    # The inventory is data about this checkout's lab; its path is stable, so it can be committed.
-    hosts = {"all": {"children": {
+LAB_INVENTORY = ROOT / "inventories" / "lab"
+
+
+def inventory_hosts(joined) -> dict:
+    """The hosts.yml of a lab whose joined members are ``joined``."""
+    return {"all": {"children": {
         "karmada": {"hosts": {"karmada-apiserver": None}},
-        "members": {"hosts": {m: None for m in lab.joined}},
+        "members": {"hosts": {m: None for m in joined}},
     }}}
+
+
+def write_inventory(lab: Lab, tracked: Path = LAB_INVENTORY) -> Path:
+    """The Ansible inventory of the lab's joined members; returns its directory.
+
+    ``inventories/lab`` (tracked by git) lists the default lab: the four members. A lab with other members
+    joined gets an inventory of its own in its state directory (``.lab/inventory``): its hosts.yml, and links to
+    ``inventories/lab``'s group_vars and host_vars (their paths, ``{{ inventory_dir }}/../../.lab``, reach the
+    same files from there). So a 16-member bench never rewrites a file git tracks.
+    """
+    hosts = inventory_hosts(lab.joined)
     text = "# Written by `make lab-up` (tools/lab): the local federation.\n" + yaml.safe_dump(hosts, sort_keys=False)
-    (inv_dir / "hosts.yml").write_text(text)
+    own = lab.state / "inventory"
+    if list(lab.joined) == topology.member_names(len(topology.MEMBER_NAMES)):
+        if not (tracked / "hosts.yml").exists() or yaml.safe_load((tracked / "hosts.yml").read_text()) != hosts:
+            tracked.mkdir(parents=True, exist_ok=True)
+            (tracked / "hosts.yml").write_text(text)
+        if own.exists():
+            shutil.rmtree(own)
+        return tracked
+    own.mkdir(parents=True, exist_ok=True)
+    (own / "hosts.yml").write_text(text)
+    for name in ("group_vars", "host_vars"):
+        link = own / name
+        if not link.is_symlink():
+            if link.exists():
+                shutil.rmtree(link)
+            link.symlink_to(tracked / name)
+    return own
 
 
 def inotify_advice(what: str, wanted: int) -> str:
