@@ -62,6 +62,10 @@ options:
         Healthy, Degraded or Aborted or, for V(abort), aborted by the controller.
       - The task fails when a cluster ends Degraded or Aborted (other than by O(action=abort)), or on timeout.
       - Skipped in check mode.
+      - With a wait, each member's Rollout is read by a watch that starts with it as it is (C(sendInitialEvents))
+        and the wait goes on with that watch after the patch, so a promotion costs each member one watch, the patch
+        and the reads of the result. A member that refuses such a watch (Kubernetes 1.33 turns its WatchList
+        feature off by default) is read with a GET first.
     type: bool
     default: false
   wait_timeout:

@@ -688,7 +688,7 @@ def write_inventory(lab: Lab, tracked: Path = LAB_INVENTORY) -> Path:
         if not link.is_symlink():
             if link.exists():
                 shutil.rmtree(link)
-            link.symlink_to(tracked / name)
+            link.symlink_to(os.path.relpath(tracked / name, own))
     return own
 
 
