@@ -409,6 +409,7 @@ class Lab:
             list(pool.map(lambda m: self.bootstrap_member(m, crds), self.members))
         start_all([m + "/kwok" for m in self.members] + [m + "/rollouts-controller" for m in self.members])
 
+        self.remove_stray_clusters()
         if self.joined:
             with ThreadPoolExecutor(max_workers=len(self.joined)) as pool:
                 list(pool.map(self.join, self.joined))
@@ -505,6 +506,16 @@ class Lab:
                         "--kubeconfig", str(self.kubeconfig), "--karmada-context", KARMADA_CONTEXT,
                         "--cluster-kubeconfig", str(self.kubeconfig), "--cluster-context", member],
                        check=True, capture_output=True, text=True, timeout=180)
+
+    def remove_stray_clusters(self, timeout: int = 120) -> None:
+        """Delete from Karmada the Clusters of members a larger lab had (``--members 4 up`` after 16): their processes
+        are stopped, so they would stay NotReady in Karmada, and every stage would name them."""
+        out = self.kubectl(KARMADA, "get", "clusters", "-o", "json")
+        stray = topology.stray_clusters([c["metadata"]["name"] for c in json.loads(out)["items"]], self.members)
+        if stray:
+            log("removing from Karmada the clusters of members this lab no longer runs: " + ", ".join(stray))
+            self.kubectl(KARMADA, "delete", "clusters", *stray, "--timeout={0}s".format(timeout),
+                         timeout=timeout + 30)
 
     def wait_clusters_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
