@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import json
 import os
 import statistics
 import subprocess
@@ -31,17 +30,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+from tools.lab.lab import Lab  # noqa: E402  (the lab's inventory: inventories/lab for four members)
 
-
-def lab_inventory():
-    """The running lab's inventory (.lab/lab.json: inventories/lab for the default four members), else inventories/lab."""
-    try:
-        return Path(json.loads((ROOT / ".lab" / "lab.json").read_text())["inventory"])
-    except (OSError, ValueError, KeyError):
-        return ROOT / "inventories" / "lab"
-
-
-INVENTORY = lab_inventory()
+INVENTORY = Lab().inventory()
 
 TASKS = {
     "ping": {"ansible.builtin.ping": None},

@@ -210,8 +210,7 @@ class Endpoint(object):
 
         With ``resource_version`` None the watch starts with the object as it is now: an ADDED event when
         it exists, then a BOOKMARK annotated ``k8s.io/initial-events-end`` (``sendInitialEvents``, a
-        consistent read; an API server without the WatchList feature refuses it with 422, one that
-        predates it sends the ADDED event only).
+        consistent read; an API server without the WatchList feature refuses it, 422).
 
         The API server ends the watch after ``timeout`` seconds (``timeoutSeconds``); the caller
         then reads the object again and watches on. Event types are the API's: ADDED, MODIFIED,

@@ -46,6 +46,9 @@ VERBS = {
     "resume": "resumed",
 }
 NOT_FOUND = 404
+# Seconds the watch that reads each member stays open (at most wait_timeout): the checks and the patches, then the
+# wait's first window, on it.
+OPEN_FOR = 15
 
 
 def send(endpoint, name, namespace, patch_list, dry_run):
@@ -83,7 +86,7 @@ class Promotion(object):
         (no stable images) each member is read through a watch kept for the wait (:attr:`opened`)."""
         try:
             if watch:
-                found, self.opened = self.rollout.open(names)
+                found, self.opened = self.rollout.open(names, timeout=min(OPEN_FOR, self.p["wait_timeout"]))
             else:
                 found = self.rollout.read(names, with_images=with_images)
         except RolloutReadError as e:

@@ -170,20 +170,22 @@ class FleetRollout(object):
         """{name: (rollout, summary)}; raises RolloutReadError naming unreachable members and missing Rollouts."""
         return self._found(self.fleet.run(names, lambda endpoint: self.read_one(endpoint, with_images)), allow_missing)
 
-    def open(self, names):
-        """Like ``read(names, with_images=False)``, through a watch per member that stays open for :meth:`wait`
-        (``opened``): ``({name: (rollout, summary)}, {name: its open watch})``. A member that refuses such a
-        watch is read instead and has none. On a RolloutReadError every watch is closed."""
+    def open(self, names, timeout=None):
+        """Like ``read(names, with_images=False)``, through a watch per member that stays open ``timeout`` seconds
+        for :meth:`wait` (``opened``): ``({name: (rollout, summary)}, {name: its open watch})``. A member that
+        refuses such a watch is read instead and has none. When this raises (a RolloutReadError naming missing
+        Rollouts and unreachable members), every watch is closed."""
         waiter = FleetWaiter(self.fleet, self.rollout_kind, self.namespace, self.name)
-        results = waiter.open(names)
+        results = waiter.open(names, timeout)
         opened = dict((n, v[1]) for n, (ok, v) in results.items() if ok and v[1] is not None)
+        found = None
         try:
             found = self._found(dict((n, (ok, v[0] if ok else v)) for n, (ok, v) in results.items()), False,
                                 lambda rollout: (rollout, summarize(rollout, None, container=self.container)))
-        except RolloutReadError:
-            for watch in opened.values():
-                watch.close()
-            raise
+        finally:
+            if found is None:
+                for watch in opened.values():
+                    watch.close()
         return found, opened
 
     def _found(self, results, allow_missing, convert=None):

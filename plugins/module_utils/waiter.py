@@ -37,6 +37,11 @@ def _rv(obj):
     return ((obj or {}).get("metadata") or {}).get("resourceVersion")
 
 
+def _initial_events_end(bookmark):
+    """Whether a BOOKMARK event's object marks the end of a watch's initial events (``sendInitialEvents``)."""
+    return ((bookmark.get("metadata") or {}).get("annotations") or {}).get(INITIAL_EVENTS_END) == "true"
+
+
 def _close(events):
     """End a watch's events (:meth:`Endpoint.watch` is a generator: closing it releases its connection)."""
     close = getattr(events, "close", None)
@@ -92,18 +97,18 @@ class FleetWaiter(object):
         # aborted members: only the time limit says it failed)
         return False
 
-    def open_one(self, endpoint):
+    def open_one(self, endpoint, timeout=None):
         """(the object as the member holds it now or None, :class:`Opened` or None): read through a watch that
-        stays open. A member that refuses such a watch (an API server without the WatchList feature; RBAC
-        without ``watch``) or ends it before saying is read instead, and then has no open watch."""
+        stays open ``timeout`` seconds (default: the window). A member that refuses such a watch (an API server
+        without the WatchList feature; RBAC without ``watch``) or ends it before saying is read instead, and
+        then has no open watch."""
         events = None
         try:
-            events = endpoint.watch(self.kind, self.namespace, self.name, None, self.window)
+            events = endpoint.watch(self.kind, self.namespace, self.name, None, timeout or self.window)
             for event, item in events:
                 if event == "ADDED":
                     return item, Opened(item, events)
-                if event == "BOOKMARK" and ((item.get("metadata") or {}).get("annotations") or {}).get(
-                        INITIAL_EVENTS_END) == "true":
+                if event == "BOOKMARK" and _initial_events_end(item):
                     _close(events)
                     return None, None  # the initial events ended without the object: there is none
                 if event != "BOOKMARK":
@@ -114,10 +119,10 @@ class FleetWaiter(object):
             _close(events)
         return endpoint.get(self.kind, self.namespace, self.name), None
 
-    def open(self, members):
+    def open(self, members, timeout=None):
         """{member: (ok, (object or None, :class:`Opened` or None))} from :meth:`open_one` in every member at once;
-        each open watch is for :meth:`wait` (``opened``), or for the caller to close."""
-        return self.fleet.run(members, self.open_one)
+        each open watch (lasting ``timeout`` seconds) is for :meth:`wait` (``opened``), or for the caller to close."""
+        return self.fleet.run(members, lambda endpoint: self.open_one(endpoint, timeout))
 
     def _one(self, endpoint, settled, bad, deadline, stop_on_bad, tick, start=None, opened=None):
         try:
@@ -158,12 +163,11 @@ class FleetWaiter(object):
                                             window)
                 for event, item in stream:
                     events += 1
-                    if event in ("ADDED", "MODIFIED") and skip_to is not None:
-                        if _rv(item) == skip_to:
-                            skip_to = None
-                        continue
                     if event in ("ADDED", "MODIFIED"):
-                        if self._seen(member, item, settled, bad, stop_on_bad):
+                        if skip_to is not None:
+                            if _rv(item) == skip_to:
+                                skip_to = None
+                        elif self._seen(member, item, settled, bad, stop_on_bad):
                             return
                     elif event == "DELETED":
                         break  # read again: gone (or recreated)

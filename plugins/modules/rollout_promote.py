@@ -65,7 +65,7 @@ options:
       - With a wait, each member's Rollout is read by a watch that starts with it as it is (C(sendInitialEvents))
         and the wait goes on with that watch after the patch, so a promotion costs each member one watch, the patch
         and the reads of the result. A member that refuses such a watch (Kubernetes 1.33 turns its WatchList
-        feature off by default) is read with a GET first.
+        feature off by default) is read with a GET after the refusal, and waited for with a watch from the patch.
     type: bool
     default: false
   wait_timeout:

@@ -131,7 +131,8 @@ def test_a_read_through_a_watch_is_the_waits_watch_on_real_members(lab, namespac
         lab.apply([rollout], context=m)
     fleet = CountedFleet(fleet_for({"kubeconfig": lab.kubeconfig_for("automation"), "validate_certs": True}),
                          lab.members)
-    waiter = FleetWaiter(fleet, kind("Rollout"), namespace, gen.NAME)
+    # a window longer than the four `kubectl annotate` below take: the wait starts on the watches the read opened
+    waiter = FleetWaiter(fleet, kind("Rollout"), namespace, gen.NAME, window=60)
     opened = waiter.open(lab.members)
     assert all(ok for ok, _v in opened.values()), opened
     for m in lab.members:

@@ -507,15 +507,31 @@ class Lab:
                         "--cluster-kubeconfig", str(self.kubeconfig), "--cluster-context", member],
                        check=True, capture_output=True, text=True, timeout=180)
 
-    def remove_stray_clusters(self, timeout: int = 120) -> None:
+    def cluster_names(self) -> list:
+        """The names of the Clusters in Karmada."""
+        items = json.loads(self.kubectl(KARMADA, "get", "clusters", "-o", "json"))["items"]
+        return [c["metadata"]["name"] for c in items]
+
+    def remove_stray_clusters(self, timeout: float = 300, interval: float = 2) -> None:
         """Delete from Karmada the Clusters of members a larger lab had (``--members 4 up`` after 16): their processes
-        are stopped, so they would stay NotReady in Karmada, and every stage would name them."""
-        out = self.kubectl(KARMADA, "get", "clusters", "-o", "json")
-        stray = topology.stray_clusters([c["metadata"]["name"] for c in json.loads(out)["items"]], self.members)
-        if stray:
-            log("removing from Karmada the clusters of members this lab no longer runs: " + ", ".join(stray))
-            self.kubectl(KARMADA, "delete", "clusters", *stray, "--timeout={0}s".format(timeout),
-                         timeout=timeout + 30)
+        are stopped, so they would stay NotReady in Karmada, and every stage would name them. Karmada takes a minute
+        or two to let a stopped member's Cluster go; one still there after ``timeout`` seconds is named in a warning,
+        and ``up`` goes on."""
+        stray = topology.stray_clusters(self.cluster_names(), self.members)
+        if not stray:
+            return
+        log("removing from Karmada the clusters of members this lab no longer runs: " + ", ".join(stray))
+        self.kubectl(KARMADA, "delete", "clusters", *stray, "--wait=false")
+        deadline = time.monotonic() + timeout
+        while True:
+            left = [n for n in self.cluster_names() if n in stray]
+            if not left:
+                return
+            if time.monotonic() > deadline:
+                log("warning: Karmada still has the clusters {0} after {1:.0f}s; they go once Karmada has cleaned them "
+                    "up (`kubectl get clusters`)".format(", ".join(left), timeout))
+                return
+            time.sleep(interval)
 
     def wait_clusters_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
@@ -680,7 +696,8 @@ def write_inventory(lab: Lab, tracked: Path = LAB_INVENTORY) -> Path:
     ``inventories/lab`` (tracked by git) lists the default lab: the four members. A lab with other members
     joined gets an inventory of its own in its state directory (``.lab/inventory``): its hosts.yml, and links to
     ``inventories/lab``'s group_vars and host_vars (their paths, ``{{ inventory_dir }}/../../.lab``, reach the
-    same files from there). So a 16-member bench never rewrites a file git tracks.
+    same files from there while the state directory is the checkout's ``.lab``, as it is unless ``MCC_LAB_DIR``
+    moves it). So a 16-member bench never rewrites a file git tracks.
     """
     hosts = inventory_hosts(lab.joined)
     text = "# Written by `make lab-up` (tools/lab): the local federation.\n" + yaml.safe_dump(hosts, sort_keys=False)

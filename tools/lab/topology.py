@@ -30,8 +30,9 @@ def member_names(count: int) -> list[str]:
 
 
 def stray_clusters(in_karmada, members) -> list:
-    """The Clusters in Karmada (``in_karmada``: names) of lab members the lab no longer has (``members``: the members
-    it runs now): those a larger lab joined. Clusters named otherwise (onboarded by hand) are not the lab's to remove."""
+    """The Clusters in Karmada (``in_karmada``: names) of lab members the lab no longer has (``members``: the
+    members it runs now): those a larger lab joined. Clusters named otherwise (onboarded by hand) are not the
+    lab's to remove."""
     return sorted(n for n in in_karmada if n not in members and (
         n in MEMBER_NAMES or (n.startswith("k8s-member-") and n[len("k8s-member-"):].isdigit())))
 

@@ -16,22 +16,38 @@ def test_only_the_clusters_of_members_the_lab_no_longer_runs_are_stray():
     assert stray_clusters(four + ["k8s-member-5"], four + ["k8s-member-5"]) == []
 
 
-def test_up_deletes_the_stray_clusters_in_one_kubectl(tmp_path):
+def test_up_deletes_the_stray_clusters_in_one_kubectl_and_waits_until_karmada_lets_them_go(tmp_path):
     lab = Lab(state=tmp_path / "lab", members=4)
     calls = []
+    in_karmada = lab.members + ["k8s-member-5", "k8s-member-6"]
 
     def kubectl(cluster, *args, **kwargs):
         calls.append(args)
         if args[:2] == ("get", "clusters"):
-            names = lab.members + ["k8s-member-5", "k8s-member-6"]
+            names = list(in_karmada)
+            if any(c[0] == "delete" for c in calls) and len([c for c in calls if c[0] == "get"]) > 3:
+                in_karmada[4:] = []  # Karmada lets them go after a while
             return json.dumps({"items": [{"metadata": {"name": n}} for n in names]})
         return ""
 
     lab.kubectl = kubectl
-    lab.remove_stray_clusters(timeout=60)
-    assert calls[1] == ("delete", "clusters", "k8s-member-5", "k8s-member-6", "--timeout=60s")
-    calls.clear()
+    lab.remove_stray_clusters(timeout=30, interval=0)
+    assert calls[1] == ("delete", "clusters", "k8s-member-5", "k8s-member-6", "--wait=false")
+    assert in_karmada == lab.members and calls[-1][:2] == ("get", "clusters")
+
+
+def test_a_cluster_karmada_keeps_is_a_warning_not_a_failed_up(tmp_path, capsys):
+    lab = Lab(state=tmp_path / "lab", members=4)
+    lab.kubectl = lambda cluster, *args, **kwargs: json.dumps({"items": [
+        {"metadata": {"name": n}} for n in lab.members + ["k8s-member-5"]]}) if args[0] == "get" else ""
+    lab.remove_stray_clusters(timeout=0.05, interval=0.01)
+    assert "warning: Karmada still has the clusters k8s-member-5" in capsys.readouterr().out
+
+
+def test_nothing_stray_nothing_deleted(tmp_path):
     six = Lab(state=tmp_path / "lab", members=6)
-    six.kubectl = kubectl
+    calls = []
+    six.kubectl = lambda cluster, *args, **kwargs: calls.append(args) or json.dumps({"items": [
+        {"metadata": {"name": n}} for n in six.members]})
     six.remove_stray_clusters()
-    assert calls == [("get", "clusters", "-o", "json")]  # nothing stray: nothing deleted
+    assert calls == [("get", "clusters", "-o", "json")]

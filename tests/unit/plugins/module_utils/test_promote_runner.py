@@ -226,6 +226,7 @@ class Controller(Member):
         self.rollout["metadata"]["resourceVersion"] = "10"
         self.history = []   # the versions written, in order
         self.watches = []
+        self.streams = []
         self.refuse = refuse
 
     def patch(self, k, namespace, name, patch, subresource=None, dry_run=False, **kw):
@@ -245,7 +246,13 @@ class Controller(Member):
         self.watches.append(resource_version)
         if resource_version is None and self.refuse:
             raise FleetError(self.refuse, status=422)
-        return self._events(resource_version)
+        stream = self._events(resource_version)
+        self.streams.append(stream)
+        return stream
+
+    def open_streams(self):
+        """The watches started and not ended (a generator closed or run to its end has no frame)."""
+        return [s for s in self.streams if s.gi_frame is not None]
 
     def _events(self, resource_version):
         if resource_version is None:
@@ -298,7 +305,27 @@ def test_a_missing_rollout_is_known_from_the_watch_and_nothing_is_written():
     fleet.members["shanghai"].rollout = None
     result = promote(fleet, wait=True)
     assert result["failed"] and "Rollout helloworld-rollout/helloworld-stable not found in: shanghai" in result["msg"]
-    assert all(m.patches == [] and m.reads == [] for m in fleet.members.values())
+    assert all(m.patches == [] and m.reads == [] and m.open_streams() == [] for m in fleet.members.values())
+    assert fleet.members["beijing"].watches == [None]  # its watch read the Rollout, and was closed
+
+
+def test_every_watch_the_read_opened_is_closed_when_nothing_is_written():
+    fleet = Fleet([Controller(n, routed_rollout(), objects=ROUTED_OBJECTS) for n in ("beijing", "shanghai")])
+    for m in fleet.members.values():
+        m.rollout["status"]["pauseConditions"] = None  # not paused: nothing to promote
+    result = promote(fleet, wait=True)
+    assert not result.get("failed") and not result["changed"], result
+    assert all(m.watches == [None] and m.open_streams() == [] and m.patches == [] for m in fleet.members.values())
+
+
+def test_a_member_past_the_step_is_not_waited_for_and_its_watch_is_closed():
+    fleet = Fleet([Controller(n, routed_rollout(), objects=ROUTED_OBJECTS) for n in ("beijing", "shanghai")])
+    fleet.members["shanghai"].rollout["status"]["currentStepIndex"] = 3  # past step 1: left alone
+    result = promote(fleet, wait=True, from_step=1, require_same_step=False)
+    assert not result.get("failed"), result
+    assert result["past_step"] == ["shanghai"] and fleet.members["shanghai"].patches == []
+    assert len(fleet.members["beijing"].patches) == 1 and result["rollouts"]["beijing"]["step"] == 3
+    assert all(m.watches == [None] and m.open_streams() == [] for m in fleet.members.values())
 
 
 def test_without_a_wait_the_rollout_is_read_and_not_watched():

@@ -335,3 +335,25 @@ def test_an_open_watch_left_unused_is_closed():
     events = watch.events
     watch.close()
     assert watch.events is None and events.gi_frame is None  # the generator ended: its connection released
+
+
+def test_an_opened_watch_the_server_ended_before_the_wait_is_read_again_and_watched_from_the_write():
+    class Ended(StreamingEndpoint):
+        def _initial(self, k, namespace, name, timeout):
+            self.watches += 1
+            yield "ADDED", copy.deepcopy(self.obj)
+            yield "BOOKMARK", {"metadata": {"annotations": {"k8s.io/initial-events-end": "true"}}}
+            # then the server's timeoutSeconds: the watch ends before the wait takes it
+
+    member = Ended("beijing", rollout(10, 1, True))
+    waiter = FleetWaiter(Fleet([member]), ROLLOUT, "ns", "app", window=30)
+    watch = waiter.open(["beijing"])["beijing"][1][1]
+    written = rollout(11, 1, False)
+    member.obj = written
+    member.events.put(("MODIFIED", rollout(12, 3, True)))
+    results = waiter.wait(["beijing"], paused_at(3), never, timeout=5, start={"beijing": written},
+                          opened={"beijing": watch})
+    assert results == {"beijing": (True, None)}
+    # the opened watch ended with nothing after the bookmark: the member is read, then watched from that version
+    assert member.versions == [None, "11"] and member.gets == 1
+    assert waiter.latest["beijing"]["metadata"]["resourceVersion"] == "12"
