@@ -43,7 +43,7 @@ def _initial_events_end(bookmark):
 
 
 def _close(events):
-    """End a watch's events (:meth:`Endpoint.watch` is a generator: closing it releases its connection)."""
+    """End a watch's events, if any (:meth:`Endpoint.watch` is a generator: closing it releases its connection)."""
     close = getattr(events, "close", None)
     if close is not None:
         close()
@@ -62,9 +62,7 @@ class Opened(object):
         return events
 
     def close(self):
-        events = self.take()
-        if events is not None:
-            _close(events)
+        _close(self.take())
 
 
 class FleetWaiter(object):
@@ -115,8 +113,7 @@ class FleetWaiter(object):
                     break
         except FleetError:
             pass
-        if events is not None:
-            _close(events)
+        _close(events)
         return endpoint.get(self.kind, self.namespace, self.name), None
 
     def open(self, members, timeout=None):
@@ -183,8 +180,7 @@ class FleetWaiter(object):
                 self.watch_errors[member] = str(e)
                 events = 0
             finally:
-                if stream is not None:
-                    _close(stream)
+                _close(stream)
             # a watch that ended early with nothing to say (refused, broken, or a proxy that does not
             # stream): read again a second after it started (or a window, if shorter), never faster
             if events == 0 and self.clock() - started < window / 2:
