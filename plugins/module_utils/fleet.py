@@ -230,15 +230,21 @@ class Endpoint(object):
                              status=getattr(e, "status", None))
         except Exception as e:  # pylint: disable=broad-exception-caught  # refused, TLS, timeouts
             raise FleetError("{0}: WATCH {1}: {2}".format(self.name, path, e))
+        ended = False
         try:
             for line in _lines(raw):
                 event = json.loads(line)
                 yield event.get("type"), event.get("object") or {}
+            ended = True
         except ValueError as e:
             raise FleetError("{0}: WATCH {1}: not a JSON event: {2}".format(self.name, path, e))
         except Exception as e:  # pylint: disable=broad-exception-caught  # the stream broke off
             raise FleetError("{0}: WATCH {1}: {2}".format(self.name, path, e))
         finally:
+            if not ended:
+                # closed before the server ended it (the caller had what it wanted) or broken: the rest of the
+                # reply may still come, so the connection is closed, never handed to the next request
+                raw.close()
             raw.release_conn()
 
     def get(self, k, namespace, name, subresource=None):

@@ -17,7 +17,8 @@ instead.
 
 The caller gives two predicates over the object: ``settled`` (this member is done) and ``bad``
 (this member failed). With ``stop_on_bad``, the first bad member ends every member's wait at its
-next event or window.
+next event, or when its watch ends: a window, or for a watch :meth:`FleetWaiter.open` opened, the time it was
+opened for (15 s in rollout_promote; a member that is still moving sends events well before that).
 """
 
 from __future__ import absolute_import, division, print_function

@@ -105,9 +105,13 @@ class Raw(object):
         self.headers = {"Content-Type": "application/json"}
         self.chunks = chunks or []
         self.released = False
+        self.closed = False
 
     def stream(self, amt=None, decode_content=True):
         return iter(self.chunks)
+
+    def close(self):
+        self.closed = True
 
     def release_conn(self):
         self.released = True
@@ -219,9 +223,24 @@ def test_a_watch_streams_events_split_across_chunks(client):
     member = fleet.Endpoint("beijing", api, prefix=fleet.CLUSTER_PROXY.format("beijing"))
     seen = list(member.watch(ROLLOUT, "ns", "app", "1", 5))
     assert seen == [("MODIFIED", events[0]["object"]), ("BOOKMARK", events[1]["object"])]
-    assert raw.released
+    assert raw.released and not raw.closed  # the server ended the reply: the connection can be used again
     assert "watch=true" in sent[0]["url"] and "fieldSelector=metadata.name=app" in sent[0]["url"].replace("%3D", "=")
     assert "resourceVersion=1" in sent[0]["url"] and "timeoutSeconds=5" in sent[0]["url"]
+
+
+@CLIENTS
+def test_a_watch_closed_or_broken_before_its_end_closes_its_connection(client):
+    event = _json.dumps({"type": "ADDED", "object": {"metadata": {"resourceVersion": "2"}}}).encode()
+    early, broken = Raw(200, chunks=[event + b"\n", event + b"\n"]), Raw(200, chunks=[event + b"\n", b"{not json\n"])
+    api, _sent = client([early, broken])
+    member = fleet.Endpoint("beijing", api)
+    events = member.watch(ROLLOUT, "ns", "app", None, 5)
+    assert next(events)[0] == "ADDED"
+    events.close()  # the caller had what it wanted; the server would go on sending
+    assert early.closed and early.released
+    with pytest.raises(fleet.FleetError, match="not a JSON event"):
+        list(member.watch(ROLLOUT, "ns", "app", None, 5))
+    assert broken.closed and broken.released
 
 
 @CLIENTS
