@@ -9,7 +9,10 @@ member must land in that member, never in Karmada's own resource template:
 - promote and abort change each member's Rollout, and leave Karmada's template alone;
 - the same holds when the token comes from an exec credential plugin (what cloud logins and
   OIDC helpers give): the plugin runs, and the promote it authenticates lands in the members;
-- an identity without ``clusters/proxy`` is refused, and the error names each cluster.
+- an identity without ``clusters/proxy`` is refused, and the error names each cluster;
+- an identity the members do not let ``watch`` Rollouts (the collection's member role less that verb) still
+  promotes and waits: each member refuses the watch (403), the module reads it instead, every second, and
+  warns naming the member and the missing grant.
 """
 
 import json
@@ -22,10 +25,12 @@ import pytest
 import yaml
 
 from test_karmada_propagation import interpreter  # noqa: F401  # pylint: disable=unused-import  # fixture
+from test_rollout_promote import canary_at_step_1  # noqa: F401  # pylint: disable=unused-import  # fixture
 from test_rollout_promote import NAME, WAIT, assert_ok, paused_at, rollout_manifest, states, wait_all
 
 pytestmark = pytest.mark.lab
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ROLLOUT = "rollouts.argoproj.io"
 SHORT = ["beijing", "shanghai", "guangzhou", "shenzhen"]
 
@@ -188,6 +193,91 @@ def test_denied_proxy_request_names_each_cluster(lab, run_module, namespace, tmp
         assert 'clusters.cluster.karmada.io "{0}" is forbidden'.format(m) in r["msg"], r["msg"]
     assert 'cannot get resource "clusters/proxy"' in r["msg"] and "(403)" in r["msg"], r["msg"]
     assert "system:serviceaccount:{0}:narrow".format(namespace) in r["msg"]
+
+
+def _identity_without_watch(lab, namespace, name, tmp_path):
+    """A token kubeconfig for a ServiceAccount of karmada-system (the groups the members let Karmada's proxy
+    pass on, ``docs/rbac/member-binding.yml``) bound to the collection's Karmada role, whose user each member
+    grants the collection's member role (``docs/rbac/member-clusterrole.yml``) less ``watch`` on rollouts.
+    Every object made for it is called ``name``. Returns the kubeconfig's path once the proxy lets it read."""
+    user = "system:serviceaccount:karmada-system:" + name
+    with open(os.path.join(ROOT, "docs", "rbac", "member-clusterrole.yml")) as f:
+        role = next(i for i in yaml.safe_load(f)["items"] if i["metadata"]["name"] == "multicluster-canary-member")
+    rules = []
+    for rule in role["rules"]:
+        if "rollouts" in rule["resources"]:
+            assert "watch" in rule["verbs"], rule  # what this test takes away
+            rule = dict(rule, verbs=[v for v in rule["verbs"] if v != "watch"])
+        rules.append(rule)
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": name},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+               "subjects": [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": user}]}
+    for m in lab.members:
+        lab.apply([{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": name},
+                    "rules": rules}, binding], context=m)
+    lab.apply([
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": "karmada-system"}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": name},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "multicluster-canary"},
+         "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": "karmada-system"}]},
+    ])
+    token = lab.kubectl("create", "token", name, "-n", "karmada-system", "--duration", "10m").strip()
+    with open(lab.kubeconfig_for("automation")) as f:
+        cluster = yaml.safe_load(f)["clusters"][0]
+    config = {"apiVersion": "v1", "kind": "Config", "clusters": [cluster],
+              "users": [{"name": "nowatch", "user": {"token": token}}],
+              "contexts": [{"name": lab.karmada, "context": {"cluster": cluster["name"], "user": "nowatch"}}],
+              "current-context": lab.karmada}
+    path = tmp_path / "kubeconfig-nowatch"
+    path.write_text(yaml.safe_dump(config))
+    path.chmod(0o600)
+
+    def granted():
+        for m in lab.members:
+            # each member's authorizer has the role: get and patch, no watch
+            for verb, want in (("get", "yes"), ("patch", "yes"), ("watch", "no")):
+                said = lab.kubectl("auth", "can-i", verb, "rollouts.argoproj.io", "-n", namespace, "--as", user,
+                                   context=m, check=False).strip()
+                if said != want:
+                    raise AssertionError("{0}: can-i {1} rollouts: {2}".format(m, verb, said))
+            # and Karmada's unified-auth controller lets the member's impersonator act as it (it takes a while)
+            proc = subprocess.run(
+                [os.path.join(lab.bin, "kubectl"), "--kubeconfig", str(path), "get", "--raw",
+                 "/apis/cluster.karmada.io/v1alpha1/clusters/{0}/proxy/apis/argoproj.io/v1alpha1/namespaces/{1}/"
+                 "rollouts/{2}".format(m, namespace, NAME)],
+                capture_output=True, text=True, timeout=60, check=False)
+            if proc.returncode != 0:
+                raise AssertionError("{0}: through the proxy: {1}".format(m, proc.stderr.strip()))
+        return True
+    lab.wait_for(granted, timeout=90, what="the identity without watch, through Karmada's proxy")
+    return str(path)
+
+
+def test_an_identity_without_watch_promotes_and_waits_by_reading(lab, run_module, canary_at_step_1, tmp_path):
+    """The read through a watch and the wait both fall back to reads on a real refusal (403), and say so."""
+    ns = canary_at_step_1  # a Rollout in every member, paused at step 1
+    name = "nowatch-" + ns
+    try:
+        kubeconfig = _identity_without_watch(lab, ns, name, tmp_path)
+        r = run_module("rollout_promote", {"name": NAME, "namespace": ns, "action": "promote", "wait": True,
+                                           "wait_timeout": WAIT, "kubeconfig": kubeconfig})
+    finally:
+        lab.kubectl("delete", "clusterrolebinding", name, "--ignore-not-found", check=False)
+        lab.kubectl("delete", "serviceaccount", name, "-n", "karmada-system", "--ignore-not-found", check=False)
+        for m in lab.members:
+            lab.kubectl("delete", "clusterrolebinding,clusterrole", name, "--ignore-not-found", context=m, check=False)
+    assert_ok(r, True)
+    assert sorted(r["patches"]) == sorted(lab.members), r
+    assert r["fleet"]["state"] == "aligned" and r["fleet"]["step"] == 3, r["fleet"]
+    assert all(r["rollouts"][m]["step"] == 3 and r["rollouts"][m]["set_weight"] == 50 for m in lab.members), r
+    # what each member holds, read as the admin straight from the member
+    assert all(paused_at(3)(v) for v in states(lab, ns).values()), states(lab, ns)
+    warnings = r.get("warnings") or []
+    for m in lab.members:
+        said = [w for w in warnings if w.startswith(m + ": the wait could not watch the Rollout")]
+        assert len(said) == 1, (m, warnings)
+        assert "grant `watch` on rollouts in the member" in said[0], said[0]
+        assert 'cannot watch resource "rollouts"' in said[0], said[0]
 
 
 def test_kubeconfig_is_a_token_kubeconfig(lab):
