@@ -33,8 +33,12 @@ def stray_clusters(in_karmada, members) -> list:
     """The Clusters in Karmada (``in_karmada``: names) of lab members the lab no longer has (``members``: the
     members it runs now): those a larger lab joined. Clusters named otherwise (onboarded by hand) are not the
     lab's to remove."""
-    return sorted(n for n in in_karmada if n not in members and (
-        n in MEMBER_NAMES or (n.startswith("k8s-member-") and n[len("k8s-member-"):].isdigit())))
+    def lab_name(n):
+        number = n[len("k8s-member-"):] if n.startswith("k8s-member-") else ""
+        # the lab numbers its members past the four named ones: k8s-member-5 on (k8s-member-1..4 are not its own)
+        return n in MEMBER_NAMES or (number.isdigit() and int(number) > len(MEMBER_NAMES)
+                                     and n == "k8s-member-{0}".format(int(number)))
+    return sorted(n for n in in_karmada if n not in members and lab_name(n))
 
 
 def port(cluster_index: int, offset: int) -> int:

@@ -11,6 +11,10 @@ def test_only_the_clusters_of_members_the_lab_no_longer_runs_are_stray():
     four = ["k8s-master-beijing", "k8s-master-shanghai", "k8s-master-guangzhou", "k8s-master-shenzhen"]
     assert stray_clusters(four + ["k8s-member-5", "k8s-member-16", "prod-east", "k8s-member-x"], four) == [
         "k8s-member-16", "k8s-member-5"]
+    # the lab never names a member k8s-member-1..4 (those are the four named ones): such a Cluster is someone else's
+    # (nor k8s-member-05)
+    assert stray_clusters(four + ["k8s-member-1", "k8s-member-4", "k8s-member-05", "k8s-member-7"], four) == [
+        "k8s-member-7"]
     assert stray_clusters(four, four[:2]) == ["k8s-master-guangzhou", "k8s-master-shenzhen"]
     # a fifth member onboarded by hand in a 5-member lab is the lab's own: not stray
     assert stray_clusters(four + ["k8s-member-5"], four + ["k8s-member-5"]) == []
